@@ -1,0 +1,322 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# This is a private module_utils file of oci.registry: do not use it from other collections.
+"""RegistryClient: the registry operations every module and plugin builds on.
+
+One client serves any number of registries, with one Transport (Session + auth state) per
+registry host, so a playbook run or a lookup with many terms shares pings and tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
+from ._credentials import find_credentials
+from ._errors import InvalidInputError, NotFoundError, RegistryError
+from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, Manifest, Platform, compute_digest, verify_digest
+from ._reference import ImageReference
+from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
+from ._vendors import parse_ratelimit
+
+# Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
+MAX_CONFIG_SIZE = 16 * 1024 * 1024
+MAX_LIST_BODY = 16 * 1024 * 1024
+MAX_PAGES = 10000
+_LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*rel="?next"?')
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """What HEAD tells about a manifest: enough to resolve a digest without pulling."""
+
+    digest: str
+    media_type: str
+    size: t.Optional[int]
+    ratelimit: t.Optional[t.Dict[str, t.Any]] = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A reference resolved to its digest and, when a platform was asked, the platform's digest."""
+
+    reference: ImageReference
+    digest: str
+    media_type: str
+    manifest: t.Optional[Manifest] = None
+    platform_digest: t.Optional[str] = None
+    platform_manifest: t.Optional[Manifest] = None
+    ratelimit: t.Optional[t.Dict[str, t.Any]] = None
+
+    @property
+    def image_manifest(self) -> t.Optional[Manifest]:
+        """The single-platform manifest at hand: the platform child, or the manifest itself if it is not an index."""
+        if self.platform_manifest is not None:
+            return self.platform_manifest
+        return self.manifest if self.manifest is not None and not self.manifest.is_index else None
+
+
+@contextlib.contextmanager
+def _not_found_as_missing(ref: ImageReference, reference: t.Optional[str] = None) -> t.Iterator[None]:
+    """Say plainly that an image is missing, whichever of MANIFEST_UNKNOWN / NAME_UNKNOWN / bare 404 the registry sent."""
+    try:
+        yield
+    except NotFoundError as exc:
+        what = '%s@%s' % (ref.name, reference) if reference and reference != ref.reference else str(ref)
+        codes = '/'.join(exc.codes) or 'HTTP 404'
+        raise NotFoundError('image %s not found on registry %s: no such tag, digest or repository (%s)' % (what, ref.registry, codes),
+                            status=exc.status, codes=exc.codes, url=exc.url) from None
+
+
+def _manifest_path(ref: ImageReference, reference: t.Optional[str] = None) -> str:
+    return '/v2/%s/manifests/%s' % (ref.repository, quote(reference or ref.reference, safe=':'))
+
+
+class RegistryClient:
+    """Registry operations over HTTP API V2; raises RegistryError subclasses on failure."""
+
+    def __init__(self, options: ConnectionOptions, log: t.Optional[RequestLog] = None) -> None:
+        self.options = options
+        self.log = log if log is not None else RequestLog()
+        self._transports: t.Dict[str, Transport] = {}
+        self._lock = threading.Lock()
+
+    def transport(self, ref: ImageReference) -> Transport:
+        """The one Transport for this reference's registry host, created on first use."""
+        with self._lock:
+            transport = self._transports.get(ref.api_host)
+            if transport is None:
+                transport = Transport(ref.api_host, ref.registry, self.options, self.log)
+                registry, options = ref.registry, self.options
+                transport.auth = Authenticator(transport, lambda: find_credentials(registry, options))
+                self._transports[ref.api_host] = transport
+            return transport
+
+    def ping(self, ref: ImageReference) -> t.Optional[str]:
+        """Check the registry answers the V2 API; return the auth scheme it asks for, if any."""
+        transport = self.transport(ref)
+        assert transport.auth is not None
+        challenge = transport.auth.ping()
+        return challenge.scheme if challenge else None
+
+    # Manifests
+
+    def head_manifest(self, ref: ImageReference) -> Descriptor:
+        """Digest, media type and size of a manifest from one HEAD (GET only if the digest header is missing)."""
+        transport = self.transport(ref)
+        with _not_found_as_missing(ref):
+            response = transport.request('HEAD', _manifest_path(ref), scopes=[repository_scope(ref.repository, 'pull')],
+                                         headers={'Accept': ACCEPT}, operation='HEAD manifest %s' % ref, repository=ref.repository)
+        digest = response.headers.get('Docker-Content-Digest')
+        media_type = response.headers.get('Content-Type', '').split(';')[0].strip()
+        length = response.headers.get('Content-Length')
+        ratelimit = parse_ratelimit(response.headers)
+        if ref.digest and digest and digest != ref.digest:
+            raise RegistryError('registry %s answered HEAD for %s with digest %s' % (ref.registry, ref, digest))
+        if not digest:  # optional header (OCI 1.1): hash the bytes instead
+            manifest = self.get_manifest(ref)
+            return Descriptor(manifest.digest, manifest.media_type, manifest.size, ratelimit)
+        return Descriptor(digest, media_type, int(length) if length and length.isdigit() else None, ratelimit)
+
+    def get_manifest(self, ref: ImageReference, reference: t.Optional[str] = None) -> Manifest:
+        """GET a manifest's exact bytes; by digest the bytes are verified against it."""
+        reference = reference or ref.reference
+        transport = self.transport(ref)
+        with _not_found_as_missing(ref, reference):
+            response = transport.request('GET', _manifest_path(ref, reference), scopes=[repository_scope(ref.repository, 'pull')],
+                                         headers={'Accept': ACCEPT}, stream=True, operation='GET manifest %s' % ref,
+                                         repository=ref.repository)
+        raw = read_capped(response, MAX_MANIFEST_SIZE, 'manifest of %s' % ref)
+        header_digest = response.headers.get('Docker-Content-Digest')
+        if ':' in reference:
+            verify_digest(raw, reference, 'manifest %s@%s' % (ref.name, reference))
+            digest = reference
+        else:
+            digest = compute_digest(raw)
+            if header_digest and header_digest.startswith('sha256:') and header_digest != digest:
+                raise RegistryError('registry %s sent a manifest for %s whose bytes hash to %s, not to the %s it announced'
+                                    % (ref.registry, ref, digest, header_digest))
+        return Manifest.from_bytes(raw, response.headers.get('Content-Type'), digest, parse_ratelimit(response.headers))
+
+    def resolve(self, ref: ImageReference, platform: t.Optional[Platform] = None, content: bool = False) -> Resolution:
+        """Resolve a reference: HEAD first; GET only for a platform choice, content, or a missing digest header."""
+        manifest = None
+        if content or platform is not None:
+            manifest = self.get_manifest(ref)
+            digest, media_type, ratelimit = manifest.digest, manifest.media_type, manifest.ratelimit
+        else:
+            head = self.head_manifest(ref)
+            digest, media_type, ratelimit = head.digest, head.media_type, head.ratelimit
+        if platform is None:
+            return Resolution(ref, digest, media_type, manifest, ratelimit=ratelimit)
+        assert manifest is not None
+        if manifest.is_index:
+            child = manifest.select_platform(platform)
+            if child is None:
+                raise NotFoundError('%s has no image for platform %s; it has: %s' % (
+                    ref, platform, ', '.join(c['platform'] or '(unspecified)' for c in manifest.children) or 'no children'),
+                    codes=['PLATFORM_UNKNOWN'])
+            child_manifest = self.get_manifest(ref, child) if content else None
+            return Resolution(ref, digest, media_type, manifest, child, child_manifest, ratelimit)
+        found = self.image_platform(ref, manifest)
+        if found is not None and not platform.matches(found):
+            raise NotFoundError('%s is a single-platform image for %s, not %s' % (ref, found, platform), codes=['PLATFORM_UNKNOWN'])
+        return Resolution(ref, digest, media_type, manifest, digest, manifest, ratelimit)
+
+    def image_platform(self, ref: ImageReference, manifest: Manifest) -> t.Optional[Platform]:
+        config = self.get_config(ref, manifest)
+        if not config.get('os') or not config.get('architecture'):
+            return None
+        return Platform(str(config['os']), str(config['architecture']), config.get('variant') or None)
+
+    def get_config(self, ref: ImageReference, manifest: Manifest) -> t.Dict[str, t.Any]:
+        """The image config blob of a single-platform manifest, verified against its digest."""
+        descriptor = manifest.config_descriptor
+        if descriptor is None:
+            raise RegistryError('%s (%s) has no config: it is not a single-platform image manifest' % (ref, manifest.media_type))
+        raw = self.get_blob(ref, descriptor['digest'], MAX_CONFIG_SIZE)
+        try:
+            config = json.loads(raw.decode('utf-8'))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RegistryError('the config blob %s of %s is not JSON: %s' % (descriptor['digest'], ref, exc))
+        return config if isinstance(config, dict) else {}
+
+    def put_manifest(self, ref: ImageReference, raw: bytes, media_type: str) -> str:
+        """PUT exact manifest bytes under ref's tag or digest; returns the digest of the bytes."""
+        transport = self.transport(ref)
+        response = transport.request('PUT', _manifest_path(ref), scopes=[repository_scope(ref.repository, 'pull,push')],
+                                     headers={'Content-Type': media_type}, data=raw, ok=(200, 201, 202),
+                                     operation='PUT manifest %s' % ref, repository=ref.repository)
+        response.close()
+        return compute_digest(raw)
+
+    def delete_manifest(self, ref: ImageReference) -> bool:
+        """DELETE a manifest by digest (or tag where supported). False when it was already gone."""
+        transport = self.transport(ref)
+        try:
+            response = transport.request('DELETE', _manifest_path(ref), scopes=[repository_scope(ref.repository, 'delete')],
+                                         ok=(200, 202, 204), operation='DELETE manifest %s' % ref, repository=ref.repository)
+        except NotFoundError:
+            return False
+        response.close()
+        return True
+
+    # Blobs
+
+    def blob_exists(self, ref: ImageReference, digest: str) -> bool:
+        transport = self.transport(ref)
+        try:
+            response = transport.request('HEAD', '/v2/%s/blobs/%s' % (ref.repository, digest),
+                                         scopes=[repository_scope(ref.repository, 'pull')], operation='HEAD blob %s' % digest,
+                                         repository=ref.repository)
+        except NotFoundError:
+            return False
+        response.close()
+        return True
+
+    def get_blob(self, ref: ImageReference, digest: str, cap: int) -> bytes:
+        """GET a small blob (config), following storage redirects without credentials, verified against its digest."""
+        transport = self.transport(ref)
+        response = transport.request('GET', '/v2/%s/blobs/%s' % (ref.repository, digest),
+                                     scopes=[repository_scope(ref.repository, 'pull')], stream=True,
+                                     operation='GET blob %s of %s' % (digest, ref.name), repository=ref.repository)
+        raw = read_capped(response, cap, 'blob %s' % digest)
+        verify_digest(raw, digest, 'blob %s of %s' % (digest, ref.name))
+        return raw
+
+    def open_blob(self, ref: ImageReference, digest: str) -> t.Any:
+        """A streamed response for a blob of any size (the caller iterates and closes it)."""
+        transport = self.transport(ref)
+        return transport.request('GET', '/v2/%s/blobs/%s' % (ref.repository, digest), scopes=[repository_scope(ref.repository, 'pull')],
+                                 stream=True, operation='GET blob %s of %s' % (digest, ref.name), repository=ref.repository)
+
+    def mount_blob(self, target: ImageReference, digest: str, source_repository: str) -> bool:
+        """Cross-repository mount within one registry. True when mounted (201); an unused upload session is cancelled."""
+        transport = self.transport(target)
+        query = urlencode([('mount', digest), ('from', source_repository)])
+        response = transport.request('POST', '/v2/%s/blobs/uploads/?%s' % (target.repository, query),
+                                     scopes=[repository_scope(target.repository, 'pull,push'), repository_scope(source_repository, 'pull')],
+                                     ok=(201, 202), operation='mount blob %s' % digest, repository=target.repository)
+        response.close()
+        if response.status_code == 201:
+            return True
+        location = response.headers.get('Location')
+        if location:
+            try:
+                transport.request('DELETE', location, scopes=[repository_scope(target.repository, 'pull,push')], ok=(200, 202, 204, 404),
+                                  operation='cancel upload', repository=target.repository).close()
+            except RegistryError:
+                pass  # an abandoned upload session expires on its own
+        return False
+
+    def upload_blob(self, target: ImageReference, digest: str, data: t.Any, size: t.Optional[int] = None) -> None:
+        """Monolithic upload: POST to open a session, then PUT the bytes (or an iterator of chunks) with ?digest=."""
+        transport = self.transport(target)
+        scopes = [repository_scope(target.repository, 'pull,push')]
+        response = transport.request('POST', '/v2/%s/blobs/uploads/' % target.repository, scopes=scopes, ok=(202,),
+                                     operation='start upload of %s' % digest, repository=target.repository)
+        response.close()
+        location = response.headers.get('Location')
+        if not location:
+            raise RegistryError('registry %s opened an upload for %s without a Location header' % (target.registry, target.repository))
+        url = location + ('&' if '?' in location else '?') + urlencode([('digest', digest)])
+        headers = {'Content-Type': 'application/octet-stream'}
+        if size is not None:
+            headers['Content-Length'] = str(size)
+        transport.request('PUT', url, scopes=scopes, headers=headers, data=data, ok=(201, 204),
+                          operation='upload blob %s' % digest, repository=target.repository).close()
+
+    # Listing
+
+    def _paged(self, ref: ImageReference, path: str, key: str, scopes: t.List[str], operation: str,
+               page_size: t.Optional[int]) -> t.Iterator[str]:
+        transport = self.transport(ref)
+        url: t.Optional[str] = path + ('?%s' % urlencode([('n', page_size)]) if page_size else '')
+        for _page in range(MAX_PAGES):
+            if url is None:
+                return
+            response = transport.request('GET', url, scopes=scopes, headers={'Accept': 'application/json'}, stream=True,
+                                         operation=operation, repository=ref.repository or None)
+            try:
+                data = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
+            for item in (data.get(key) or []) if isinstance(data, dict) else []:  # "tags": null means none
+                yield item
+            match = _LINK_NEXT.search(response.headers.get('Link', ''))
+            url = transport.url(match.group(1)) if match else None
+        raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, ref.registry, MAX_PAGES))
+
+    def list_tags(self, ref: ImageReference, page_size: t.Optional[int] = None) -> t.List[str]:
+        return list(self._paged(ref, '/v2/%s/tags/list' % ref.repository, 'tags', [repository_scope(ref.repository, 'pull')],
+                                'list tags of %s' % ref.name, page_size))
+
+    def catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.List[str]:
+        """Every repository name of the registry ``ref`` points at (its repository part is ignored)."""
+        return list(self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size))
+
+
+def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:
+    """Parse a user-supplied reference, turning ValueError into InvalidInputError naming the option."""
+    if not isinstance(text, str):
+        raise InvalidInputError('%s must be a string like registry.example.com/team/app:1.0, got %r' % (option, text))
+    try:
+        return ImageReference.parse(text, default_tag=default_tag)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s' % (option, exc)) from None
+
+
+def parse_platform(text: t.Optional[str], option: str = 'platform') -> t.Optional[Platform]:
+    if text is None or text == '':
+        return None
+    try:
+        return Platform.parse(text)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s' % (option, exc)) from None

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# This is a private module_utils file of oci.registry: do not use it from other collections.
+"""The common options, declared once, and the base every module runs on.
+
+``REGISTRY_ARGSPEC`` must match ``plugins/doc_fragments/_registry.py`` (names, types, defaults,
+no_log, env); a unit test holds them together.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ._client import RegistryClient
+from ._credentials import AUTH_METHODS
+from ._errors import RegistryError
+from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
+
+REGISTRY_ARGSPEC: t.Dict[str, t.Dict[str, t.Any]] = {
+    'username': {'type': 'str', 'fallback': (env_fallback, ['OCI_REGISTRY_USERNAME'])},
+    'password': {'type': 'str', 'no_log': True, 'fallback': (env_fallback, ['OCI_REGISTRY_PASSWORD'])},
+    'token': {'type': 'str', 'no_log': True, 'fallback': (env_fallback, ['OCI_REGISTRY_TOKEN'])},
+    'auth_method': {'type': 'str', 'default': 'auto', 'choices': list(AUTH_METHODS)},
+    'docker_config': {'type': 'path', 'fallback': (env_fallback, ['DOCKER_CONFIG'])},
+    'validate_certs': {'type': 'bool', 'default': True, 'fallback': (env_fallback, ['OCI_REGISTRY_VALIDATE_CERTS'])},
+    'ca_cert': {'type': 'path', 'fallback': (env_fallback, ['OCI_REGISTRY_CA_CERT'])},
+    'plain_http': {'type': 'bool', 'default': False, 'fallback': (env_fallback, ['OCI_REGISTRY_PLAIN_HTTP'])},
+    'timeout': {'type': 'float', 'default': 30},
+    'retries': {'type': 'int', 'default': 3},
+}
+
+Runner = t.Callable[[RegistryClient, t.Dict[str, t.Any], bool], t.Dict[str, t.Any]]
+
+
+def registry_argspec(**module_options: t.Dict[str, t.Any]) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """A module's argspec: its own options plus the common ones."""
+    spec = dict(REGISTRY_ARGSPEC)
+    spec.update(module_options)
+    return spec
+
+
+def check_connection_options(options: ConnectionOptions) -> t.Optional[str]:
+    """A message for option values no registry call could work with, or None."""
+    if options.timeout <= 0:
+        return 'timeout must be a positive number of seconds, got %s' % options.timeout
+    if options.retries < 0 or options.retries > 10:
+        return 'retries must be between 0 and 10, got %s' % options.retries
+    if options.ca_cert and not options.validate_certs:
+        return 'ca_cert and validate_certs: false contradict each other: set only one'
+    return None
+
+
+def run_module(module: AnsibleModule, run: Runner) -> None:
+    """Turn options into a client, call ``run(client, params, check_mode)``, and exit.
+
+    Every RegistryError becomes one clean ``fail_json`` (message with hint, error kind,
+    status and registry codes); nothing else is caught, so bugs still show their traceback.
+    """
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    options = ConnectionOptions.from_getter(module.params.get)
+    problem = check_connection_options(options)
+    if problem:
+        module.fail_json(msg=problem)
+    client = RegistryClient(options)
+    try:
+        result = run(client, module.params, module.check_mode)
+    except RegistryError as exc:
+        module.fail_json(msg=exc.message, **exc.details())
+    module.exit_json(**result)

@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# This is a private module_utils file of oci.registry: do not use it from other collections.
+from __future__ import annotations
+
+# Image references: [registry[:port]/]path[:tag][@digest], parsed and normalized the way the
+# docker CLI does (Docker Hub default, "library/" prefix), but validated strictly up front:
+# distribution answers a bad name with a plain-text 404 and a bad digest with a 500, which
+# tell the user nothing.
+
+import ipaddress
+import re
+from dataclasses import dataclass, replace
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API_HOST = "registry-1.docker.io"
+_DOCKER_HUB_ALIASES = frozenset((DOCKER_HUB, "index.docker.io", DOCKER_HUB_API_HOST))
+
+MAX_NAME_LENGTH = 255
+MAX_TAG_LENGTH = 128
+# Algorithm -> length of the lowercase hex encoding.
+SUPPORTED_DIGESTS = {"sha256": 64, "sha512": 128}
+
+_PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*")
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+_ALGORITHM_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*")
+_HEX_RE = re.compile(r"[0-9a-f]+")
+_HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_PORT_RE = re.compile(r"[0-9]+")
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+_FORMAT_HELP = "expected [registry[:port]/]repository[:tag][@digest]"
+_PATH_HELP = 'path components are [a-z0-9] separated by ".", "_", "__" or "-"'
+_TAG_HELP = 'a tag is 1-128 characters of [A-Za-z0-9_.-] and cannot start with "." or "-"'
+_DIGEST_HELP = "only sha256 and sha512 digests are supported"
+
+
+def _where(source: str | None) -> str:
+    return f' in "{source}"' if source is not None else ""
+
+
+def validate_tag(tag: str, source: str | None = None) -> str:
+    """Return ``tag`` unchanged if it is a valid tag, else raise ValueError.
+
+    ``source`` is the full input the tag came from, quoted in the message.
+    """
+    if not isinstance(tag, str):
+        raise ValueError(f"invalid tag {tag!r}{_where(source)}: expected a string, got {type(tag).__name__}")
+    if _TAG_RE.fullmatch(tag):
+        return tag
+    prefix = f'invalid tag "{tag}"{_where(source)}: '
+    if not tag:
+        raise ValueError(prefix + "the tag is empty; " + _TAG_HELP)
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(prefix + f"the tag is {len(tag)} characters long; " + _TAG_HELP)
+    raise ValueError(prefix + _TAG_HELP)
+
+
+def validate_digest(digest: str, source: str | None = None) -> str:
+    """Return ``digest`` unchanged if it is a valid sha256/sha512 digest, else raise ValueError."""
+    if not isinstance(digest, str):
+        raise ValueError(f"invalid digest {digest!r}{_where(source)}: expected a string, got {type(digest).__name__}")
+    prefix = f'invalid digest "{digest}"{_where(source)}: '
+    algorithm, sep, encoded = digest.partition(":")
+    if not sep:
+        raise ValueError(prefix + 'a digest is "algorithm:hex", for example "sha256:" followed by 64 lowercase hex characters')
+    if not _ALGORITHM_RE.fullmatch(algorithm):
+        raise ValueError(prefix + f'malformed algorithm "{algorithm}"; ' + _DIGEST_HELP)
+    length = SUPPORTED_DIGESTS.get(algorithm)
+    if length is None:
+        raise ValueError(prefix + f'unsupported algorithm "{algorithm}"; ' + _DIGEST_HELP)
+    if len(encoded) != length or not _HEX_RE.fullmatch(encoded):
+        raise ValueError(prefix + f"{algorithm} digests are {length} lowercase hex characters (got {len(encoded)} characters)")
+    return digest
+
+
+def _fail(what: str, text: str, reason: str) -> ValueError:
+    return ValueError(f'invalid {what} "{text}": {reason}')
+
+
+def _is_registry(component: str) -> bool:
+    return "." in component or ":" in component or component.lower() == "localhost" or component.startswith("[")
+
+
+def _normalize_registry(component: str, what: str, text: str) -> str:
+    """Validate ``host[:port]`` (host may be a bracketed IPv6 literal) and return it lower-cased."""
+    lowered = component.lower()
+    if lowered.startswith("["):
+        end = lowered.find("]")
+        if end < 0:
+            raise _fail(what, text, f'registry "{component}" has an IPv6 address without the closing "]"')
+        host, rest = lowered[:end + 1], lowered[end + 1:]
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise _fail(what, text, f'registry "{component}": "{host}" is not a valid IPv6 address') from None
+    else:
+        host, colon, port = lowered.partition(":")
+        rest = colon + port
+        if not all(_HOST_LABEL_RE.fullmatch(label) for label in host.split(".")):
+            raise _fail(what, text, f'registry host "{component.partition(":")[0]}" is not a valid host name: '
+                                    'labels of letters, digits and "-" separated by "."')
+    if rest:
+        port = rest[1:]
+        if not rest.startswith(":") or not _PORT_RE.fullmatch(port):
+            raise _fail(what, text, f'registry port "{rest[1:] if rest.startswith(":") else rest}" in "{component}" must be a number 1-65535')
+        if not 1 <= int(port) <= 65535:
+            raise _fail(what, text, f'registry port {port} in "{component}" is out of range 1-65535')
+        rest = f":{int(port)}"
+    if not rest and host in _DOCKER_HUB_ALIASES:
+        return DOCKER_HUB
+    return host + rest
+
+
+def _validate_path(path: str, what: str, text: str) -> None:
+    if path != path.lower():
+        raise _fail(what, text, f'repository "{path}" must be lowercase: {_PATH_HELP}')
+    for component in path.split("/"):
+        if not _PATH_COMPONENT_RE.fullmatch(component):
+            raise _fail(what, text, f'repository "{path}" has an invalid path component "{component}": {_PATH_HELP}, '
+                                    'and start and end with a letter or digit')
+
+
+def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, str | None, str | None]:
+    """Split and validate ``text``; return (registry, repository, tag, digest), normalized."""
+    if not isinstance(text, str):
+        raise ValueError(f"invalid {what} {text!r}: expected a string, got {type(text).__name__}")
+    help_text = _FORMAT_HELP if allow_tag_and_digest else "expected [registry[:port]/]repository"
+    if not text:
+        raise _fail(what, text, f"the {what} is empty; {help_text}")
+    if any(char.isspace() for char in text):
+        raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
+    if "://" in text:
+        scheme = _SCHEME_RE.match(text)
+        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
+        raise _fail(what, text, f'remove the scheme "{shown}"; {help_text}')
+
+    name, at, digest_text = text.partition("@")
+    digest: str | None = None
+    if at:
+        if not allow_tag_and_digest:
+            raise _fail(what, text, f'a repository cannot have a digest ("@{digest_text}"); {help_text}')
+        digest = validate_digest(digest_text, text)
+    tag: str | None = None
+    colon = name.rfind(":")
+    if colon > name.rfind("/"):
+        name, tag = name[:colon], name[colon + 1:]
+        if not allow_tag_and_digest:
+            raise _fail(what, text, f'a repository cannot have a tag (":{tag}"); {help_text}')
+        validate_tag(tag, text)
+
+    if not name:
+        raise _fail(what, text, f"the repository is missing; {help_text}")
+    if name.startswith("/"):
+        raise _fail(what, text, f'remove the leading "/"; {help_text}')
+    if name.endswith("/"):
+        raise _fail(what, text, f'remove the trailing "/"; {help_text}')
+    if "//" in name:
+        raise _fail(what, text, f'"//" makes an empty path component; {help_text}')
+
+    first, slash, rest = name.partition("/")
+    if slash and _is_registry(first):
+        registry, repository = _normalize_registry(first, what, text), rest
+    else:
+        registry, repository = DOCKER_HUB, name
+    _validate_path(repository, what, text)
+    if registry == DOCKER_HUB and "/" not in repository:
+        repository = "library/" + repository
+    if len(repository) > MAX_NAME_LENGTH:
+        raise _fail(what, text, f'repository "{repository}" is {len(repository)} characters long; at most {MAX_NAME_LENGTH} are accepted')
+    return registry, repository, tag, digest
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """A normalized image reference; build it with :meth:`parse` or :meth:`parse_repository`.
+
+    ``registry`` is lower-case ``host[:port]`` (``docker.io`` for Docker Hub), ``repository``
+    the path without the registry (``library/nginx``). ``tag`` and ``digest`` are validated on
+    construction; ``registry`` and ``repository`` are only validated by the parsers.
+    """
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.tag is not None:
+            validate_tag(self.tag)
+        if self.digest is not None:
+            validate_digest(self.digest)
+
+    @classmethod
+    def parse(cls, text: str, default_tag: str | None = "latest") -> ImageReference:
+        """Parse ``[registry[:port]/]path[:tag][@digest]``.
+
+        ``default_tag`` is used only when neither a tag nor a digest is given; pass None to keep
+        ``tag`` None. Raises ValueError naming the part that is wrong.
+        """
+        registry, repository, tag, digest = _split(text, "image reference", allow_tag_and_digest=True)
+        if tag is None and digest is None and default_tag is not None:
+            tag = validate_tag(default_tag)
+        return cls(registry, repository, tag, digest)
+
+    @classmethod
+    def parse_repository(cls, text: str) -> ImageReference:
+        """Parse ``[registry[:port]/]path``; a tag or digest is refused. ``tag`` and ``digest`` are None."""
+        registry, repository, _tag, _digest = _split(text, "repository", allow_tag_and_digest=False)
+        return cls(registry, repository)
+
+    @classmethod
+    def normalize(cls, text: str, default_tag: str | None = "latest") -> str:
+        """Return the normalized string form of ``text`` (``nginx`` -> ``docker.io/library/nginx:latest``)."""
+        return str(cls.parse(text, default_tag=default_tag))
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.registry == DOCKER_HUB
+
+    @property
+    def api_host(self) -> str:
+        """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
+        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
+
+    @property
+    def name(self) -> str:
+        """``registry/repository``, e.g. ``docker.io/library/nginx``."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def reference(self) -> str:
+        """What goes into ``/v2/<repository>/manifests/<reference>``: the digest if set, else the tag."""
+        if self.digest is not None:
+            return self.digest
+        if self.tag is not None:
+            return self.tag
+        raise ValueError(f'"{self}" has neither a tag nor a digest')
+
+    def with_digest(self, digest: str) -> ImageReference:
+        """Return a copy pinned to ``digest``; the tag is kept (``name:tag@digest``)."""
+        return replace(self, digest=validate_digest(digest))
+
+    def with_tag(self, tag: str) -> ImageReference:
+        """Return a copy with ``tag`` and no digest, so that :attr:`reference` is the new tag."""
+        return replace(self, tag=validate_tag(tag), digest=None)
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag is not None:
+            text += f":{self.tag}"
+        if self.digest is not None:
+            text += f"@{self.digest}"
+        return text
+
+
+__all__ = (
+    "DOCKER_HUB",
+    "DOCKER_HUB_API_HOST",
+    "MAX_NAME_LENGTH",
+    "MAX_TAG_LENGTH",
+    "SUPPORTED_DIGESTS",
+    "ImageReference",
+    "validate_digest",
+    "validate_tag",
+)
