@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Request budgets of issue 3, against the real token registry.
+
+Measured in-process from the transport's RequestLog (exact method, path and status), and
+from the outside, for the lookup run by ansible-playbook, with the registry's own /metrics
+and the token server's request list.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.plugins.loader import lookup_loader
+
+from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils._errors import PermissionDeniedError
+from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
+
+from conftest import assert_ok, seed_tags
+
+
+def reader_client(harness):
+    return RegistryClient(ConnectionOptions(username='reader', password=harness.token.users['reader'], plain_http=True))
+
+
+def test_first_digest_costs_ping_token_head_then_one_head_each(harness):
+    client = reader_client(harness)
+    seeded = harness.seeded['token']
+    host = harness.token.host
+    first = client.resolve(parse_image('%s/test/oci-image:v1' % host))
+    assert first.digest == seeded['oci_image']['digest']
+    assert [(r.method, r.path, r.status) for r in client.log.records] == [
+        ('GET', '/v2/', 401), ('GET', '/token', 200), ('HEAD', '/v2/test/oci-image/manifests/v1', 200)]
+    for ref in ('%s/test/oci-image:latest' % host, '%s/test/oci-image@%s' % (host, seeded['oci_image']['digest']), '%s/test/oci-image:v1' % host):
+        before = len(client.log)
+        assert client.resolve(parse_image(ref)).digest == seeded['oci_image']['digest']
+        assert [(r.method, r.status) for r in client.log.records[before:]] == [('HEAD', 200)], ref
+
+
+def test_write_scope_escalates_with_one_new_token(harness):
+    """A push after a pull needs a token with push: exactly one more token request, then the write."""
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    ref = parse_image('%s/budget/escalate:v1' % harness.token.host)
+    source = client.get_manifest(parse_image('%s/test/oci-image:v1' % harness.token.host))
+    for layer in [source.config_descriptor] + source.layers:
+        assert client.mount_blob(ref, layer['digest'], 'test/oci-image')
+    before = len(client.log)
+    client.put_manifest(ref, source.raw, source.media_type)
+    assert [(r.method, r.path.split('/')[-1], r.status) for r in client.log.records[before:]] == [('PUT', 'v1', 201)]
+    assert client.resolve(ref).digest == source.digest
+
+
+def test_reader_cannot_write_and_is_told_why(harness):
+    client = reader_client(harness)
+    ref = parse_image('%s/test/oci-image:copy' % harness.token.host)
+    source = client.get_manifest(parse_image('%s/test/oci-image:v1' % harness.token.host))
+    with pytest.raises(PermissionDeniedError) as info:
+        client.put_manifest(ref, source.raw, source.media_type)
+    assert 'insufficient scope' in str(info.value)
+    assert harness.token.users['reader'] not in str(info.value)
+
+
+def test_lookup_with_twenty_terms_in_process(harness, monkeypatch):
+    refs = seed_tags(harness.token, 'budget/twenty', 20)
+    clients = []
+    original = _lookup.RegistryLookupBase.registry_client
+
+    def capture(self):
+        client = original(self)
+        clients.append(client)
+        return client
+
+    monkeypatch.setattr(_lookup.RegistryLookupBase, 'registry_client', capture)
+    lookup = lookup_loader.get('oci.registry.digest')
+    digests = lookup.run(refs, variables={}, username='reader', password=harness.token.users['reader'], plain_http=True)
+    assert len(digests) == 20 and len(set(digests)) == 1 and digests[0].startswith('sha256:')
+    log = clients[0].log
+    assert len(log) <= 22, log.records
+    assert [r.path for r in log.records].count('/v2/') == 1
+    assert log.count('GET', '/token') == 1
+    assert log.count('HEAD') == 20
+
+
+def test_lookup_with_twenty_terms_seen_from_the_registry(ansible, harness):
+    refs = seed_tags(harness.token, 'budget/outside', 20)
+    registry_before = harness.token.request_count()
+    tokens_before = len(harness.token_server.requests)
+    tasks = '''
+    - ansible.builtin.set_fact:
+        digests: "{{ query('oci.registry.digest', *refs, username='reader', password=pw, plain_http=true) }}"
+    - ansible.builtin.assert:
+        that: digests | length == 20 and digests | unique | length == 1
+    '''
+    assert_ok(ansible.playbook(tasks, {'refs': refs, 'pw': harness.token.users['reader']}))
+    assert len(harness.token_server.requests) - tokens_before == 1
+    # ping + 20 HEAD at the registry (the token request went to the token server)
+    assert harness.token.request_count() - registry_before <= 21
