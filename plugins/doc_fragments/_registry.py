@@ -27,7 +27,7 @@ options:
     type: str
   token:
     description:
-      - A ready bearer token, sent as C(Authorization: Bearer).
+      - "A ready bearer token, sent as C(Authorization: Bearer <token>)."
       - If the registry refuses it and uses a token server, it is exchanged there as an identity
         (OAuth2 refresh) token, as C(docker login) does with C(identitytoken).
       - If not set, the environment variable E(OCI_REGISTRY_TOKEN) is used.

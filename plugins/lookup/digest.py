@@ -14,7 +14,7 @@ description:
   - Terms are resolved concurrently, and every term on the same registry shares one connection, one ping and one token.
   - A missing image fails the lookup with an error naming the term.
 author:
-  - oci.registry contributors
+  - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
   - oci.registry._registry.PLUGIN
 options:

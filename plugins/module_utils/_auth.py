@@ -180,12 +180,12 @@ class Authenticator:
             return self._fetch_token(list(scopes), operation)
 
     def _fetch_token(self, scopes: t.List[str], operation: str) -> str:
-        assert self.challenge is not None
-        realm = self.challenge.params.get('realm')
+        params = self.challenge.params if self.challenge else {}
+        realm = params.get('realm')
         if not realm or urlsplit(realm).scheme not in ('http', 'https'):
             raise AuthenticationError('%s failed: registry %s sent a Bearer challenge without a usable realm (%r)'
                                       % (operation, self.transport.registry, realm))
-        service = self.challenge.params.get('service')
+        service = params.get('service')
         creds = self.credentials
         refresh_token = creds.identity_token if creds else None
         if creds and creds.token and self._refreshed_option_token:

@@ -101,9 +101,8 @@ class RegistryClient:
 
     def ping(self, ref: ImageReference) -> t.Optional[str]:
         """Check the registry answers the V2 API; return the auth scheme it asks for, if any."""
-        transport = self.transport(ref)
-        assert transport.auth is not None
-        challenge = transport.auth.ping()
+        auth = self.transport(ref).auth
+        challenge = auth.ping() if auth is not None else None
         return challenge.scheme if challenge else None
 
     # Manifests
@@ -147,16 +146,13 @@ class RegistryClient:
 
     def resolve(self, ref: ImageReference, platform: t.Optional[Platform] = None, content: bool = False) -> Resolution:
         """Resolve a reference: HEAD first; GET only for a platform choice, content, or a missing digest header."""
-        manifest = None
-        if content or platform is not None:
-            manifest = self.get_manifest(ref)
-            digest, media_type, ratelimit = manifest.digest, manifest.media_type, manifest.ratelimit
-        else:
+        if not content and platform is None:
             head = self.head_manifest(ref)
-            digest, media_type, ratelimit = head.digest, head.media_type, head.ratelimit
+            return Resolution(ref, head.digest, head.media_type, ratelimit=head.ratelimit)
+        manifest = self.get_manifest(ref)
+        digest, media_type, ratelimit = manifest.digest, manifest.media_type, manifest.ratelimit
         if platform is None:
             return Resolution(ref, digest, media_type, manifest, ratelimit=ratelimit)
-        assert manifest is not None
         if manifest.is_index:
             child = manifest.select_platform(platform)
             if child is None:
@@ -288,8 +284,7 @@ class RegistryClient:
                 data = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
-            for item in (data.get(key) or []) if isinstance(data, dict) else []:  # "tags": null means none
-                yield item
+            yield from (data.get(key) or []) if isinstance(data, dict) else []  # "tags": null means none
             match = _LINK_NEXT.search(response.headers.get('Link', ''))
             url = transport.url(match.group(1)) if match else None
         raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, ref.registry, MAX_PAGES))

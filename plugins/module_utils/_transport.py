@@ -171,10 +171,11 @@ class Transport:
         self.session.headers['User-Agent'] = USER_AGENT
         retry = RegistryRetry(
             total=max(0, int(options.retries)), connect=max(0, int(options.retries)), read=max(0, int(options.retries)),
-            status=max(0, int(options.retries)), status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
+            status=max(0, int(options.retries)), other=0, status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
             backoff_factor=0.5, backoff_max=MAX_RETRY_WAIT, respect_retry_after_header=True, raise_on_status=False,
             raise_on_redirect=False, redirect=0,
         )
+        # other=0: TLS handshake failures are not transient, so they fail at once instead of after backoff.
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)

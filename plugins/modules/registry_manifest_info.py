@@ -16,7 +16,7 @@ description:
   - A missing tag or repository is reported as RV(exists=false), not as a failure; authentication, TLS and network
     problems fail the task with a message that says what to change.
 author:
-  - oci.registry contributors
+  - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
   - oci.registry._registry
   - oci.registry._attributes

@@ -29,6 +29,10 @@ from harness import Harness  # noqa: E402  pylint: disable=wrong-import-position
 from harness.seed import push_image  # noqa: E402  pylint: disable=wrong-import-position
 
 
+# The Ansible CLIs of the Python running the tests (tests/run's venv), whatever PATH says.
+BIN_DIR = os.path.dirname(sys.executable)
+
+
 class Run(t.NamedTuple):
     rc: int
     stdout: str
@@ -50,11 +54,11 @@ def harness() -> t.Iterator[Harness]:
 def installed_collection(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Build the collection tarball and install it with ansible-galaxy, as a user would."""
     work = tmp_path_factory.mktemp('collection')
-    subprocess.run(['ansible-galaxy', 'collection', 'build', COLLECTION_ROOT, '--output-path', str(work), '--force'],
+    subprocess.run([os.path.join(BIN_DIR, 'ansible-galaxy'), 'collection', 'build', COLLECTION_ROOT, '--output-path', str(work), '--force'],
                    check=True, capture_output=True)
     tarball = str(work / 'oci-registry-0.1.0.tar.gz')
     install_path = str(work / 'collections')
-    subprocess.run(['ansible-galaxy', 'collection', 'install', tarball, '-p', install_path, '--force'], check=True, capture_output=True)
+    subprocess.run([os.path.join(BIN_DIR, 'ansible-galaxy'), 'collection', 'install', tarball, '-p', install_path, '--force'], check=True, capture_output=True)
     assert os.path.isfile(os.path.join(install_path, 'ansible_collections', 'oci', 'registry', 'plugins', 'modules',
                                        'registry_manifest_info.py'))
     return install_path
@@ -75,6 +79,7 @@ def ansible_env(installed_collection: str, tmp_path_factory: pytest.TempPathFact
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_LOCAL_TEMP': str(home / 'tmp'),
         'ANSIBLE_REMOTE_TEMP': str(home / 'remote-tmp'),
+        'PATH': BIN_DIR + os.pathsep + os.environ.get('PATH', ''),
         'HOME': str(home),  # no stray ~/.docker/config.json from the machine
     })
     return env
