@@ -41,7 +41,7 @@ def parse_challenges(header: str) -> t.List[Challenge]:
     challenges: t.List[Challenge] = []
     pos, header = 0, header or ''
     while pos < len(header):
-        match = re.compile(r'\s*,?\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|$)').match(header, pos)
+        match = re.compile(r'\s*,?\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|(?=,)|$)').match(header, pos)
         if not match:
             break
         scheme, pos = match.group(1).lower(), match.end()

@@ -17,11 +17,14 @@ import typing as t
 
 # Error bodies larger than this are cut before parsing: a proxy's HTML page is no use whole.
 MAX_ERROR_BODY = 64 * 1024
+# What of a registry's message goes into an error: enough to understand it, never a page of it.
+MAX_MESSAGE = 300
+MAX_DETAIL = 600
 
 _SECRET_PATTERNS = (
     re.compile(r'(?i)(authorization\s*[:=]\s*)(basic|bearer)\s+[^\s,;"\']+'),
     re.compile(r'(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}'),
-    re.compile(r'(?i)((?:access_|refresh_|id_)?token|password|secret|identitytoken)(["\']?\s*[:=]\s*["\']?)[^\s&,;"\']+'),
+    re.compile(r'(?i)((?:access_|refresh_|id_)?token|password|secret|identitytoken)(["\']?\s*[:=]\s*)("[^"]*"|\'[^\']*\'|[^\s&,;"\']+)'),
     re.compile(r'(?i)(://[^/@\s:]+:)[^/@\s]+(@)'),
 )
 
@@ -41,7 +44,7 @@ def redact(text: str) -> str:
             text = text.replace(secret, '********')
     text = _SECRET_PATTERNS[0].sub(r'\1\2 ********', text)
     text = _SECRET_PATTERNS[1].sub(r'\1 ********', text)
-    text = _SECRET_PATTERNS[2].sub(r'\1\2********', text)
+    text = _SECRET_PATTERNS[2].sub(r'\1\2"********"', text)
     text = _SECRET_PATTERNS[3].sub(r'\1********\2', text)
     return text
 
@@ -118,16 +121,16 @@ def parse_error_body(body: bytes) -> t.List[t.Dict[str, str]]:
         text = body.decode('utf-8', 'replace').strip()
         if text.lstrip().startswith('<'):
             text = 'non-JSON (HTML) response'
-        return [{'code': '', 'message': ' '.join(text.split())[:300]}] if text else []
+        return [{'code': '', 'message': ' '.join(text.split())[:MAX_MESSAGE]}] if text else []
     if isinstance(data, dict) and isinstance(data.get('errors'), list):
         return [
-            {'code': str(e.get('code', '')), 'message': str(e.get('message', ''))}
+            {'code': str(e.get('code', ''))[:100], 'message': ' '.join(str(e.get('message', '')).split())[:MAX_MESSAGE]}
             for e in data['errors'] if isinstance(e, dict)
         ]
     if isinstance(data, dict):
         for key in ('details', 'detail', 'message', 'error_description', 'error'):
             if isinstance(data.get(key), str):
-                return [{'code': '', 'message': data[key]}]
+                return [{'code': '', 'message': ' '.join(data[key].split())[:MAX_MESSAGE]}]
     return []
 
 
@@ -146,6 +149,7 @@ def error_from_response(status: int, body: bytes, operation: str, url: str,
     errors = parse_error_body(body)
     codes = [e['code'] for e in errors if e['code']]
     detail = '; '.join(('%s: %s' % (e['code'], e['message'])) if e['code'] else e['message'] for e in errors if e['code'] or e['message'])
+    detail = detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL] + '...'
     where = 'registry %s' % registry
     if repository:
         where += ', repository %s' % repository

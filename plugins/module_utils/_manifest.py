@@ -60,8 +60,8 @@ class Platform:
     @classmethod
     def parse(cls, text: str) -> 'Platform':
         """Parse ``os/arch[/variant]`` (``linux/arm64/v8``). Raises ValueError with what is accepted."""
-        parts = text.strip().split('/') if isinstance(text, str) else []
-        if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
+        parts = [part.strip() for part in text.split('/')] if isinstance(text, str) else []
+        if len(parts) not in (2, 3) or not all(parts) or any(char.isspace() for part in parts for char in part):
             raise ValueError('invalid platform %r: use os/architecture[/variant], for example linux/amd64 or linux/arm64/v8' % (text,))
         return cls(parts[0].lower(), parts[1].lower(), parts[2].lower() if len(parts) == 3 else None)
 

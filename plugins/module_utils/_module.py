@@ -10,6 +10,7 @@ no_log, env); a unit test holds them together.
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -48,6 +49,8 @@ def check_connection_options(options: ConnectionOptions) -> t.Optional[str]:
         return 'timeout must be a positive number of seconds, got %s' % options.timeout
     if options.retries < 0 or options.retries > 10:
         return 'retries must be between 0 and 10, got %s' % options.retries
+    if options.ca_cert and not os.path.isfile(options.ca_cert):
+        return 'ca_cert %s is not a readable file: give the path of the PEM bundle that signed the registry certificate' % options.ca_cert
     if options.ca_cert and not options.validate_certs:
         return 'ca_cert and validate_certs: false contradict each other: set only one'
     return None

@@ -12,6 +12,7 @@ sent to the registry host, bodies are read with size caps, and every exchange is
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import re
 import threading
@@ -136,8 +137,8 @@ def parse_retry_after(value: t.Optional[str], now: t.Optional[float] = None) -> 
         return None
     if when is None:
         return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; never mix naive and aware datetimes
-        when = when.replace(tzinfo=email.utils.localtime().tzinfo).astimezone()
+    if when.tzinfo is None:  # RFC 9110 dates are GMT (asctime and -0000 forms parse naive): never local time
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -209,6 +210,10 @@ class Transport:
             raise RegistryConnectionError(
                 '%s failed: cannot connect to registry %s at %s: %s' % (operation, self.registry, url, _reason(exc)),
                 url=url, hint='check the registry host and port, that it is running, and any proxy settings') from None
+        except OSError as exc:  # requests' own check of the CA bundle path, before anything is sent
+            self.log.add(method, url, None)
+            raise TLSError('%s failed: cannot use the CA bundle for registry %s: %s' % (operation, self.registry, exc), url=url,
+                           hint='check that ca_cert (or REQUESTS_CA_BUNDLE) names an existing PEM file') from None
         history = getattr(getattr(response.raw, 'retries', None), 'history', None) or ()
         for attempt in history:
             self.log.add(method, url, attempt.status)
@@ -231,8 +236,12 @@ class Transport:
                 repository: t.Optional[str] = None) -> t.Any:
         """Send an authenticated request, follow redirects safely, and raise RegistryError unless the status is in ``ok``."""
         url = self.url(path_or_url)
-        response = self._authorized(method, url, scopes, headers, data, stream, operation)
         redirects = 0
+        # Link and Location headers may name another host: credentials only ever go to the registry.
+        if self.is_registry_url(url):
+            response = self._authorized(method, url, scopes, headers, data, stream, operation)
+        else:
+            response = self.send(method, url, headers=headers, data=data, stream=stream, operation=operation)
         while response.status_code in (301, 302, 303, 307, 308) and response.headers.get('Location') and redirects < MAX_REDIRECTS:
             redirects += 1
             response.close()
