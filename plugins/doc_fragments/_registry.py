@@ -36,8 +36,9 @@ options:
     description:
       - Where credentials come from.
       - V(auto) takes the first found of O(username)/O(password) or O(token), the docker config
-        (O(docker_config), C(auths), C(credHelpers), C(credsStore)), a podman auth file
-        (E(REGISTRY_AUTH_FILE), C($XDG_RUNTIME_DIR/containers/auth.json)), and for Google hosts
+        (O(docker_config): its C(credHelpers) entry for the registry, else its C(auths) entry, else C(credsStore)),
+        a podman auth file (E(REGISTRY_AUTH_FILE), C($XDG_RUNTIME_DIR/containers/auth.json),
+        C(~/.config/containers/auth.json)), and for Google hosts
         (C(gcr.io), C(*.gcr.io), C(*-docker.pkg.dev)) Google application default credentials; else anonymous.
       - V(none) is always anonymous. V(password) uses only the options. V(docker_config) uses only
         the docker config. V(google) uses only Google application default credentials (needs C(google-auth)).
@@ -75,7 +76,7 @@ options:
     description:
       - How many times a read request (GET, HEAD) is retried after a connection error or an HTTP
         429, 500, 502, 503 or 504, with exponential backoff, honouring C(Retry-After) (each wait at most 30 seconds).
-      - Writes are never retried automatically.
+      - Writes are never sent twice: they are retried only when the connection could not be opened at all.
     type: int
     default: 3
 notes:

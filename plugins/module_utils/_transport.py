@@ -280,6 +280,9 @@ class Transport:
         challenge = response.headers.get('WWW-Authenticate', '')
         error = error_from_response(response.status_code, body, operation, url, self.registry, repository,
                                     insufficient_scope='insufficient_scope' in challenge)
+        if response.status_code == 401 and self.auth is not None and self.auth.credentials is None:
+            error.hint = ('no credentials were found for registry %s, so the request was anonymous: set username and password '
+                          '(or token), or log in with docker/podman' % self.registry)
         if response.status_code == 400 and b'HTTP request to an HTTPS server' in body:
             error.hint = 'the server speaks HTTPS: set plain_http: false'
         return error
@@ -288,7 +291,7 @@ class Transport:
 def _reason(exc: Exception) -> str:
     """The useful part of a requests/urllib3 exception (they nest reprs several levels deep)."""
     text = str(exc)
-    for pattern in (r'certificate verify failed: ([^(\'"]+)', r'\[SSL: [A-Z_]+\] ([^(\'"]+)', r'\[Errno -?\d+\] ([^(\'"]+)',
+    for pattern in (r'certificate verify failed: ([^()\'"]+)', r'\[SSL: [A-Z_]+\] ([^()\'"]+)', r'\[Errno -?\d+\] ([^()\'"]+)',
                     r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*)'):
         match = re.search(pattern, text)
         if match:

@@ -77,13 +77,12 @@ EXAMPLES = r'''
   register: wanted
   failed_when: not wanted.exists
 
-- name: A self-hosted registry with its own CA and credentials from the environment
+- name: A self-hosted registry with its own CA, credentials from Ansible Vault
   oci.registry.registry_manifest_info:
     image: registry.internal:5000/base/debian:12
     ca_cert: /etc/pki/registry-ca.pem
-  environment:
-    OCI_REGISTRY_USERNAME: deploy
-    OCI_REGISTRY_PASSWORD: "{{ vault_registry_password }}"
+    username: deploy
+    password: "{{ vault_registry_password }}"
 '''
 
 RETURN = r'''
