@@ -182,6 +182,7 @@ def test_token_registry_users_and_anonymous(ansible, harness):
           - public.exists and public.digest == seeded.public_image.digest
           - private is failed
           - private.error_kind in ['authentication', 'permission_denied']
+          - "'no credentials were found for registry' in private.msg"
           - reader.digest == seeded.oci_image.digest
     '''
     result = ansible.playbook(tasks, {'host': registry.host, 'seeded': seeded, 'reader_password': registry.users['reader']})
