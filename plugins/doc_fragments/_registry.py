@@ -36,7 +36,7 @@ options:
     description:
       - Where credentials come from.
       - V(auto) takes the first found of O(username)/O(password) or O(token), the docker config
-        (O(docker_config): its C(credHelpers) entry for the registry, else its C(auths) entry, else C(credsStore)),
+        (O(docker_config), where its C(credHelpers) entry for the registry comes first, then its C(auths) entry, then C(credsStore)),
         a podman auth file (E(REGISTRY_AUTH_FILE), C($XDG_RUNTIME_DIR/containers/auth.json),
         C(~/.config/containers/auth.json)), and for Google hosts
         (C(gcr.io), C(*.gcr.io), C(*-docker.pkg.dev)) Google application default credentials; else anonymous.
