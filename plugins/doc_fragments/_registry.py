@@ -76,7 +76,7 @@ options:
     description:
       - How many times a read request (GET, HEAD) is retried after a connection error or an HTTP
         429, 500, 502, 503 or 504, with exponential backoff, honouring C(Retry-After) (each wait at most 30 seconds).
-      - Writes are never sent twice: they are retried only when the connection could not be opened at all.
+      - Writes are never sent twice; they are retried only when the connection could not be opened at all.
     type: int
     default: 3
 notes:
