@@ -54,6 +54,7 @@ class Resolution:
     platform_digest: t.Optional[str] = None
     platform_manifest: t.Optional[Manifest] = None
     ratelimit: t.Optional[t.Dict[str, t.Any]] = None
+    config: t.Optional[t.Dict[str, t.Any]] = None  # the image config, when resolving had to read it
 
     @property
     def image_manifest(self) -> t.Optional[Manifest]:
@@ -161,16 +162,13 @@ class RegistryClient:
                     codes=['PLATFORM_UNKNOWN'])
             child_manifest = self.get_manifest(ref, child) if content else None
             return Resolution(ref, digest, media_type, manifest, child, child_manifest, ratelimit)
-        found = self.image_platform(ref, manifest)
-        if found is not None and not platform.matches(found):
-            raise NotFoundError('%s is a single-platform image for %s, not %s' % (ref, found, platform), codes=['PLATFORM_UNKNOWN'])
-        return Resolution(ref, digest, media_type, manifest, digest, manifest, ratelimit)
-
-    def image_platform(self, ref: ImageReference, manifest: Manifest) -> t.Optional[Platform]:
+        # A single-platform image names its platform only in its config.
         config = self.get_config(ref, manifest)
-        if not config.get('os') or not config.get('architecture'):
-            return None
-        return Platform(str(config['os']), str(config['architecture']), config.get('variant') or None)
+        if config.get('os') and config.get('architecture'):
+            found = Platform(str(config['os']), str(config['architecture']), config.get('variant') or None)
+            if not platform.matches(found):
+                raise NotFoundError('%s is a single-platform image for %s, not %s' % (ref, found, platform), codes=['PLATFORM_UNKNOWN'])
+        return Resolution(ref, digest, media_type, manifest, digest, manifest, ratelimit, config)
 
     def get_config(self, ref: ImageReference, manifest: Manifest) -> t.Dict[str, t.Any]:
         """The image config blob of a single-platform manifest, verified against its digest."""

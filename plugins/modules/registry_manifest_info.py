@@ -206,7 +206,7 @@ def run(client, params, check_mode):
     if platform is not None:
         result.update(platform_digest=found.platform_digest, platform_manifest=image.data)
     if params['config']:
-        result['config'] = client.get_config(ref, image)
+        result['config'] = found.config if found.config is not None else client.get_config(ref, image)
     return result
 
 

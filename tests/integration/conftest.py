@@ -121,6 +121,9 @@ class Ansible:
             cmd.append('-' + 'v' * verbosity)
         return self._run(cmd, env)
 
+    def run_cli(self, args: t.List[str], env: t.Optional[t.Dict[str, str]] = None) -> Run:
+        return self._run(args, env)
+
     def _run(self, args: t.List[str], env: t.Optional[t.Dict[str, str]]) -> Run:
         full_env = dict(self.env)
         full_env.update(env or {})

@@ -14,6 +14,8 @@ import pytest
 
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+
 from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils._errors import PermissionDeniedError
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
@@ -98,3 +100,14 @@ def test_lookup_with_twenty_terms_seen_from_the_registry(ansible, harness):
     assert len(harness.token_server.requests) - tokens_before == 1
     # ping + 20 HEAD at the registry (the token request went to the token server)
     assert harness.token.request_count() - registry_before <= 21
+
+
+def test_manifest_info_platform_and_config_of_single_image_reads_config_once(harness):
+    """The platform check of a single-platform image reads its config; config: true reuses it."""
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    params = {'image': '%s/test/oci-image:v1' % harness.open.host, 'platform': 'linux/amd64', 'config': True}
+    result = manifest_info.run(client, params, False)
+    assert result['config']['architecture'] == 'amd64'
+    assert result['platform_digest'] == result['digest'] == harness.seeded['open']['oci_image']['digest']
+    assert [(r.method, r.path.split('/')[-2]) for r in client.log.records] == [
+        ('GET', 'v2'), ('GET', 'manifests'), ('GET', 'blobs')]
