@@ -28,6 +28,7 @@ MAX_TOKEN_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 60
 CLIENT_ID = 'oci.registry'
 
+_CHALLENGE_SCHEME = re.compile(r'\s*,?\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|(?=,)|$)')
 _CHALLENGE_PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?')
 
 
@@ -41,7 +42,7 @@ def parse_challenges(header: str) -> t.List[Challenge]:
     challenges: t.List[Challenge] = []
     pos, header = 0, header or ''
     while pos < len(header):
-        match = re.compile(r'\s*,?\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+|(?=,)|$)').match(header, pos)
+        match = _CHALLENGE_SCHEME.match(header, pos)
         if not match:
             break
         scheme, pos = match.group(1).lower(), match.end()

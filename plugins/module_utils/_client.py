@@ -80,6 +80,10 @@ def _manifest_path(ref: ImageReference, reference: t.Optional[str] = None) -> st
     return '/v2/%s/manifests/%s' % (ref.repository, quote(reference or ref.reference, safe=':'))
 
 
+def _blob_path(ref: ImageReference, digest: str) -> str:
+    return '/v2/%s/blobs/%s' % (ref.repository, digest)
+
+
 class RegistryClient:
     """Registry operations over HTTP API V2; raises RegistryError subclasses on failure."""
 
@@ -207,7 +211,7 @@ class RegistryClient:
     def blob_exists(self, ref: ImageReference, digest: str) -> bool:
         transport = self.transport(ref)
         try:
-            response = transport.request('HEAD', '/v2/%s/blobs/%s' % (ref.repository, digest),
+            response = transport.request('HEAD', _blob_path(ref, digest),
                                          scopes=[repository_scope(ref.repository, 'pull')], operation='HEAD blob %s' % digest,
                                          repository=ref.repository)
         except NotFoundError:
@@ -217,18 +221,14 @@ class RegistryClient:
 
     def get_blob(self, ref: ImageReference, digest: str, cap: int) -> bytes:
         """GET a small blob (config), following storage redirects without credentials, verified against its digest."""
-        transport = self.transport(ref)
-        response = transport.request('GET', '/v2/%s/blobs/%s' % (ref.repository, digest),
-                                     scopes=[repository_scope(ref.repository, 'pull')], stream=True,
-                                     operation='GET blob %s of %s' % (digest, ref.name), repository=ref.repository)
-        raw = read_capped(response, cap, 'blob %s' % digest)
+        raw = read_capped(self.open_blob(ref, digest), cap, 'blob %s' % digest)
         verify_digest(raw, digest, 'blob %s of %s' % (digest, ref.name))
         return raw
 
     def open_blob(self, ref: ImageReference, digest: str) -> t.Any:
         """A streamed response for a blob of any size (the caller iterates and closes it)."""
         transport = self.transport(ref)
-        return transport.request('GET', '/v2/%s/blobs/%s' % (ref.repository, digest), scopes=[repository_scope(ref.repository, 'pull')],
+        return transport.request('GET', _blob_path(ref, digest), scopes=[repository_scope(ref.repository, 'pull')],
                                  stream=True, operation='GET blob %s of %s' % (digest, ref.name), repository=ref.repository)
 
     def mount_blob(self, target: ImageReference, digest: str, source_repository: str) -> bool:

@@ -144,8 +144,12 @@ _HINTS = {
 
 def error_from_response(status: int, body: bytes, operation: str, url: str,
                         registry: str, repository: t.Optional[str] = None,
-                        insufficient_scope: bool = False) -> RegistryError:
-    """The one place that turns an HTTP status and error body into a RegistryError."""
+                        insufficient_scope: bool = False, anonymous: bool = False) -> RegistryError:
+    """The one place that turns an HTTP status and error body into a RegistryError.
+
+    ``anonymous`` says the request carried no credentials because none were found, which is
+    what a user must be told about a 401, whatever its challenge says.
+    """
     errors = parse_error_body(body)
     codes = [e['code'] for e in errors if e['code']]
     detail = '; '.join(('%s: %s' % (e['code'], e['message'])) if e['code'] else e['message'] for e in errors if e['code'] or e['message'])
@@ -172,4 +176,9 @@ def error_from_response(status: int, body: bytes, operation: str, url: str,
         cls = RateLimitedError
     elif status == 400 and codes and set(codes) <= {'NAME_INVALID', 'TAG_INVALID', 'DIGEST_INVALID', 'MANIFEST_INVALID', 'SIZE_INVALID'}:
         cls = InvalidInputError
+    if status == 401 and anonymous:
+        hint = ('no credentials were found for registry %s, so the request was anonymous: set username and password '
+                '(or token), or log in with docker/podman' % registry)
+    elif status == 400 and 'HTTP request to an HTTPS server' in detail:
+        hint = 'the server speaks HTTPS: set plain_http: false'
     return cls(msg, status=status, codes=codes, url=url, hint=hint)

@@ -170,9 +170,9 @@ class Transport:
         self.auth: t.Optional['Authenticator'] = None
         self.session = requests.Session()
         self.session.headers['User-Agent'] = USER_AGENT
+        count = max(0, int(options.retries))
         retry = RegistryRetry(
-            total=max(0, int(options.retries)), connect=max(0, int(options.retries)), read=max(0, int(options.retries)),
-            status=max(0, int(options.retries)), other=0, status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
+            total=count, connect=count, read=count, status=count, other=0, status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
             backoff_factor=0.5, backoff_max=MAX_RETRY_WAIT, respect_retry_after_header=True, raise_on_status=False,
             raise_on_redirect=False, redirect=0,
         )
@@ -197,28 +197,29 @@ class Transport:
                 method, url, headers=dict(headers or {}), data=data, stream=stream, allow_redirects=False,
                 verify=self.options.verify, timeout=(min(10.0, float(self.options.timeout)), float(self.options.timeout)),
             )
-        except requests.exceptions.SSLError as exc:
+        except OSError as exc:  # requests' exceptions are OSErrors, and so is its own check of the CA bundle path
             self.log.add(method, url, None)
-            raise self._tls_error(exc, url, operation) from None
-        except requests.exceptions.Timeout:
-            self.log.add(method, url, None)
-            raise RegistryConnectionError(
-                '%s failed: registry %s did not answer within %s seconds (%s)' % (operation, self.registry, self.options.timeout, url),
-                url=url, hint='raise timeout, or check that the registry is reachable') from None
-        except requests.exceptions.RequestException as exc:
-            self.log.add(method, url, None)
-            raise RegistryConnectionError(
-                '%s failed: cannot connect to registry %s at %s: %s' % (operation, self.registry, url, _reason(exc)),
-                url=url, hint='check the registry host and port, that it is running, and any proxy settings') from None
-        except OSError as exc:  # requests' own check of the CA bundle path, before anything is sent
-            self.log.add(method, url, None)
-            raise TLSError('%s failed: cannot use the CA bundle for registry %s: %s' % (operation, self.registry, exc), url=url,
-                           hint='check that ca_cert (or REQUESTS_CA_BUNDLE) names an existing PEM file') from None
+            raise self._network_error(exc, url, operation) from None
         history = getattr(getattr(response.raw, 'retries', None), 'history', None) or ()
         for attempt in history:
             self.log.add(method, url, attempt.status)
         self.log.add(method, url, response.status_code)
         return response
+
+    def _network_error(self, exc: OSError, url: str, operation: str) -> RegistryError:
+        """What went wrong before any HTTP answer, with what to change."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            return self._tls_error(exc, url, operation)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return RegistryConnectionError(
+                '%s failed: registry %s did not answer within %s seconds (%s)' % (operation, self.registry, self.options.timeout, url),
+                url=url, hint='raise timeout, or check that the registry is reachable')
+        if isinstance(exc, requests.exceptions.RequestException):
+            return RegistryConnectionError(
+                '%s failed: cannot connect to registry %s at %s: %s' % (operation, self.registry, url, _reason(exc)),
+                url=url, hint='check the registry host and port, that it is running, and any proxy settings')
+        return TLSError('%s failed: cannot use the CA bundle for registry %s: %s' % (operation, self.registry, exc), url=url,
+                        hint='check that ca_cert (or REQUESTS_CA_BUNDLE) names an existing PEM file')
 
     def _tls_error(self, exc: Exception, url: str, operation: str) -> RegistryError:
         reason = _reason(exc)
@@ -278,14 +279,9 @@ class Transport:
             except ResponseTooLargeError:
                 body = b''
         challenge = response.headers.get('WWW-Authenticate', '')
-        error = error_from_response(response.status_code, body, operation, url, self.registry, repository,
-                                    insufficient_scope='insufficient_scope' in challenge)
-        if response.status_code == 401 and self.auth is not None and self.auth.credentials is None:
-            error.hint = ('no credentials were found for registry %s, so the request was anonymous: set username and password '
-                          '(or token), or log in with docker/podman' % self.registry)
-        if response.status_code == 400 and b'HTTP request to an HTTPS server' in body:
-            error.hint = 'the server speaks HTTPS: set plain_http: false'
-        return error
+        anonymous = response.status_code == 401 and self.auth is not None and self.auth.credentials is None
+        return error_from_response(response.status_code, body, operation, url, self.registry, repository,
+                                   insufficient_scope='insufficient_scope' in challenge, anonymous=anonymous)
 
 
 def _reason(exc: Exception) -> str:

@@ -127,6 +127,9 @@ def test_tls_without_ca_fails_with_hint_and_with_ca_or_no_verify_works(ansible, 
     # a plain-HTTP registry asked over HTTPS says what to change
     plain = ansible.adhoc('oci.registry.registry_manifest_info', 'image=%s/test/oci-image:v1' % harness.open.host)
     assert plain.rc != 0 and 'set plain_http: true' in plain.output
+    # and a TLS registry asked over plain HTTP says the opposite
+    tls_as_http = ansible.adhoc('oci.registry.registry_manifest_info', 'image=%s plain_http=true' % image)
+    assert tls_as_http.rc != 0 and 'the server speaks HTTPS: set plain_http: false' in tls_as_http.output
 
 
 def test_credentials_from_environment_and_docker_config(ansible, harness, tmp_path):
