@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fault injection (issue 12): a flaky registry in front of the real ones, and what each plugin makes of it.
+
+A fault proxy (tests/harness/fault_proxy.py) sits between the client and a real harness registry, because no real
+registry answers 429, resets a connection, cuts a body or redirects to object storage on demand. For each fault and
+plugin the outcome is asserted: retried and succeeded within a request budget, or one clear error naming the fault;
+never a write the plugin did not report, never Authorization on the redirect host. Waits are short (timeout 1 s,
+Retry-After 1 s).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+
+from conftest import assert_ok
+from harness.fault_proxy import Fault
+from stress import FAST, assert_one_line, clean, proxies, run_lookup, run_module  # noqa: F401  pylint: disable=unused-import
+
+MANIFEST = r'/v2/test/oci-image/manifests/v1$'
+BLOB = r'/v2/test/oci-image/blobs/'
+
+
+def manifest_info_case(host, **extra):
+    params = dict(FAST, image='%s/test/oci-image:v1' % host, plain_http=True)
+    params.update(extra)
+    return run_module(manifest_info, params)
+
+
+def lookup_case(host, **extra):
+    options = dict(FAST, plain_http=True)
+    options.update(extra)
+    return run_lookup(['%s/test/oci-image:v1' % host, '%s/test/oci-image:latest' % host], **options)
+
+
+# (fault id, fault, method of the faulted request, how many times)
+RECOVERABLE = [
+    ('429-retry-after-seconds', lambda: Fault.status(429, retry_after='1'), 1),
+    ('429-retry-after-http-date', lambda: Fault.status(429, retry_after=Fault.retry_after_date(1.5)), 1),
+    ('503-burst', lambda: Fault.status(503), 2),
+    ('connection-reset', Fault.reset, 1),
+    ('stall-past-timeout', lambda: Fault.stall(1.6), 1),
+]
+
+
+@pytest.mark.parametrize('fault_id,fault,times', RECOVERABLE, ids=[r[0] for r in RECOVERABLE])
+def test_manifest_info_retries_and_succeeds_within_budget(harness, clean, fault_id, fault, times):
+    proxy = clean.open
+    proxy.add(fault(), method='GET', path=MANIFEST, count=times)
+    started = time.monotonic()
+    kind, result, client = manifest_info_case(proxy.host)
+    elapsed = time.monotonic() - started
+    assert kind == 'ok', result
+    assert result['digest'] == harness.seeded['open']['oci_image']['digest']
+    # exactly the faulted attempts plus one good one reached the registry side for the manifest
+    assert proxy.count('GET', MANIFEST) == times + 1
+    assert client.log.count('GET', '/manifests/') == times + 1
+    assert not proxy.writes()
+    if fault_id.startswith('429'):
+        assert elapsed >= 0.4, 'Retry-After was not honoured (%.2f s)' % elapsed
+    assert elapsed < 5
+
+
+@pytest.mark.parametrize('fault_id,fault,times', RECOVERABLE, ids=[r[0] for r in RECOVERABLE])
+def test_lookup_retries_and_succeeds_within_budget(harness, clean, fault_id, fault, times):
+    proxy = clean.open
+    proxy.add(fault(), method='HEAD', path=MANIFEST, count=times)
+    kind, result = lookup_case(proxy.host)
+    assert kind == 'ok', result
+    assert result == [harness.seeded['open']['oci_image']['digest']] * 2
+    assert proxy.count('HEAD', MANIFEST) == times + 1
+    assert proxy.count('HEAD') == times + 2
+    assert not proxy.writes()
+
+
+# (fault id, fault, error text the message must carry)
+PERSISTENT = [
+    ('429', lambda: Fault.status(429, retry_after='0'), ['HTTP 429', 'rate limit']),
+    ('503', lambda: Fault.status(503), ['HTTP 503']),
+    ('connection-reset', Fault.reset, ['registry', 'connect']),
+    ('stall-past-timeout', lambda: Fault.stall(1.3), ['did not answer within 1.0 seconds', 'raise timeout']),
+]
+
+
+@pytest.mark.parametrize('fault_id,fault,needles', PERSISTENT, ids=[p[0] for p in PERSISTENT])
+def test_persistent_fault_is_one_clear_error(clean, fault_id, fault, needles):
+    proxy = clean.open
+    proxy.add(fault(), path=MANIFEST, count=None)
+    kind, message, client = manifest_info_case(proxy.host, retries=1)
+    assert kind == 'error'
+    assert_one_line(message, *needles)
+    assert proxy.count('GET', MANIFEST) == 2  # the request and its one retry
+    assert 'HTTPConnectionPool' not in message  # urllib3's nested reprs are not for users
+    kind, message = lookup_case(proxy.host, retries=0)
+    assert kind == 'error'
+    assert_one_line(message, *needles)
+    assert "term '%s/test/oci-image:" % proxy.host in message
+    assert not proxy.writes()
+
+
+def test_truncated_manifest_body(clean):
+    """A body cut off mid-way is reported as such (urllib3 retries only what fails before the body is read)."""
+    proxy = clean.open
+    proxy.add(Fault.truncate(20), method='GET', path=MANIFEST, count=1)
+    kind, message, _client = manifest_info_case(proxy.host)
+    assert kind == 'error'
+    assert_one_line(message, 'manifest of', 'was cut off before its end', '20 bytes read', 'run again')
+    assert proxy.count('GET', MANIFEST) == 1
+    assert not proxy.writes()
+
+
+def test_expired_token_mid_run_is_renewed_once(harness, clean):
+    """The token registry says the token expired on one request: one new token, the request again, done."""
+    proxy = clean.token
+    user = {'username': 'reader', 'password': harness.token.users['reader']}
+    kind, first, client = manifest_info_case(proxy.host, **user)
+    assert kind == 'ok', first
+    tokens = clean.token_server.count('GET', '/token')
+    proxy.add(Fault.expire_token(), method='GET', path=MANIFEST, count=1)
+    result = manifest_info.run(client, {'image': '%s/test/oci-image:v1' % proxy.host, 'platform': None, 'config': False}, False)
+    assert result['digest'] == first['digest'] == harness.seeded['token']['oci_image']['digest']
+    assert clean.token_server.count('GET', '/token') == tokens + 1
+    assert [(s.method, s.status) for s in proxy.seen if s.path.endswith('/manifests/v1')][-2:] == [('GET', 401), ('GET', 200)]
+
+
+def test_token_always_expired_fails_clearly(harness, clean):
+    proxy = clean.token
+    proxy.add(Fault.expire_token(), path=MANIFEST, count=None)
+    kind, message, client = manifest_info_case(proxy.host, username='reader', password=harness.token.users['reader'])
+    assert kind == 'error'
+    assert_one_line(message, 'HTTP 401')
+    assert client.log.count('GET', '/token') == 2  # the first token and one renewal, then no loop
+    kind, message = lookup_case(proxy.host, username='reader', password=harness.token.users['reader'])
+    assert_one_line(message, 'HTTP 401')
+
+
+def test_token_server_503_burst_is_retried(harness, clean):
+    clean.token_server.add(Fault.status(503), method='GET', path='/token', count=2)
+    kind, result = lookup_case(clean.token.host, username='reader', password=harness.token.users['reader'])
+    assert kind == 'ok', result
+    assert clean.token_server.count('GET', '/token') == 3
+
+
+def test_token_server_down_names_the_token_request(harness, clean):
+    clean.token_server.add(Fault.reset(), path='/token', count=None)
+    kind, message = lookup_case(clean.token.host, username='reader', password=harness.token.users['reader'], retries=0)
+    assert kind == 'error'
+    assert_one_line(message, 'token request')
+    assert harness.token.users['reader'] not in message
+
+
+def test_missing_digest_header_falls_back_to_hashing_the_manifest(harness, clean):
+    proxy = clean.open
+    proxy.add(Fault.drop_header('Docker-Content-Digest'), method='HEAD', path=r'/manifests/', count=None)
+    kind, result = lookup_case(proxy.host)
+    assert kind == 'ok', result
+    assert result == [harness.seeded['open']['oci_image']['digest']] * 2
+    assert proxy.count('HEAD') == 2 and proxy.count('GET', r'/manifests/') == 2  # one GET per term, no more
+
+
+def test_manifest_info_without_digest_header_computes_it(harness, clean):
+    clean.open.add(Fault.drop_header('Docker-Content-Digest'), path=r'/manifests/', count=None)
+    kind, result, _client = manifest_info_case(clean.open.host)
+    assert kind == 'ok', result
+    assert result['digest'] == harness.seeded['open']['oci_image']['digest']
+
+
+@pytest.mark.parametrize('by_digest', [False, True], ids=['by-tag', 'by-digest'])
+def test_manifest_bytes_not_matching_the_digest(harness, clean, by_digest):
+    proxy = clean.open
+    digest = harness.seeded['open']['oci_image']['digest']
+    proxy.add(Fault.corrupt(), method='GET', path=r'/manifests/', count=None)
+    image = '%s/test/oci-image%s' % (proxy.host, '@' + digest if by_digest else ':v1')
+    kind, message, _client = run_module(manifest_info, dict(FAST, image=image, plain_http=True))
+    assert kind == 'error'
+    assert_one_line(message, 'hash')
+    assert not proxy.writes()
+
+
+def test_config_blob_not_matching_its_digest(clean):
+    clean.open.add(Fault.corrupt(), method='GET', path=BLOB, count=None)
+    kind, message, _client = manifest_info_case(clean.open.host, config=True)
+    assert kind == 'error'
+    assert_one_line(message, 'blob', 'sha256:')
+
+
+@pytest.mark.parametrize('registry', ['open', 'token'])
+def test_blob_redirect_to_storage_gets_no_authorization(harness, clean, registry):
+    proxy = getattr(clean, registry)
+    user = {'username': 'reader', 'password': harness.token.users['reader']} if registry == 'token' else {}
+    proxy.add(Fault.redirect(clean.storage), method='GET', path=BLOB, count=None)
+    before = len(clean.storage.requests)
+    kind, result, client = manifest_info_case(proxy.host, config=True, **user)
+    assert kind == 'ok', result
+    assert result['config']['architecture'] == 'amd64'
+    assert len(clean.storage.requests) == before + 1
+    assert clean.storage.authorization_seen == []
+    redirected = [s for s in proxy.seen if s.fault == 'redirect']
+    assert len(redirected) == 1 and redirected[0].authorization == (registry == 'token')
+    assert ('GET', clean.storage.host) in [(r.method, r.host) for r in client.log.records]
+
+
+def test_through_ansible_playbook(ansible, harness, clean):
+    """The same faults end to end: a 429 and a storage redirect are survived, a hopeless 503 fails in one line."""
+    proxy = clean.open
+    proxy.add(Fault.status(429, retry_after='1'), method='GET', path=MANIFEST, count=1)
+    proxy.add(Fault.redirect(clean.storage), method='GET', path=BLOB, count=None)
+    proxy.add(Fault.status(503), method='HEAD', path=r'/manifests/latest$', count=None)
+    tasks = '''
+    - oci.registry.registry_manifest_info:
+        image: "{{ host }}/test/oci-image:v1"
+        plain_http: true
+        config: true
+        timeout: 1
+      register: info
+    - ansible.builtin.assert:
+        that: info.digest == digest and info.config.architecture == 'amd64'
+    - ansible.builtin.debug:
+        msg: "{{ lookup('oci.registry.digest', host ~ '/test/oci-image:latest', plain_http=true, retries=1, timeout=1) }}"
+      register: hopeless
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that: hopeless is failed and 'HTTP 503' in hopeless.msg
+    '''
+    run = ansible.playbook(tasks, {'host': proxy.host, 'digest': harness.seeded['open']['oci_image']['digest']})
+    assert_ok(run)
+    assert 'Traceback' not in run.output
+    assert clean.storage.authorization_seen == []
+    assert proxy.count('GET', MANIFEST) == 2 and proxy.count('HEAD', r'/manifests/latest$') == 2
+    assert not proxy.writes()
