@@ -15,7 +15,7 @@ import typing as t
 
 import pytest
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.loader import lookup_loader
 
@@ -126,8 +126,8 @@ def run_lookup(terms: t.List[str], **options: t.Any) -> t.Tuple[str, t.Any]:
     lookup = lookup_loader.get('oci.registry.digest')
     try:
         return 'ok', lookup.run(terms, variables={}, **options)
-    except AnsibleLookupError as exc:
-        return 'error', str(exc)
+    except AnsibleError as exc:  # AnsibleLookupError, or Ansible's own AnsibleOptionsError for a bad option value
+        return 'error', exc.message
 
 
 def common_options() -> t.Set[str]:
