@@ -14,6 +14,7 @@ used up stops matching. Without a matching rule the request goes to the upstream
     Fault.truncate(keep)                            forward, but send only the first `keep` body bytes under the full length
     Fault.stall(seconds)                            wait, then forward (a client with a shorter timeout has given up)
     Fault.expire_token()                            answer 401 with the upstream's Bearer challenge and error="invalid_token"
+    proxy.revoke()                                  the same for every later request carrying an Authorization seen so far
     Fault.drop_header(name)                         forward, without one response header (Docker-Content-Digest)
     Fault.corrupt()                                 forward, with the body's bytes changed (same length: a digest mismatch)
     Fault.redirect(storage)                         forward, store the body in a StorageServer and answer 307 to it
@@ -126,6 +127,7 @@ class Seen(NamedTuple):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # 32 client threads connect at once: the default backlog of 5 would refuse some
     owner: Any
 
 
@@ -248,6 +250,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         rule = proxy.match(method, self.path)
         fault = rule.fault if rule else None
         authorization = bool(self.headers.get("Authorization"))
+        if proxy.is_revoked(self.headers.get("Authorization")):
+            fault = Fault.expire_token()
         if fault is not None and fault.kind == "reset":
             proxy.record(method, self.path, None, authorization, "reset")
             self.close_connection = True
@@ -256,13 +260,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "status":
             proxy.record(method, self.path, fault.code, authorization, "status")
-            self._reply(fault.code, list(fault.headers), fault.body)
+            self._reply(fault.code, list(fault.headers), fault.body, head=method == "HEAD")
             return
         if fault is not None and fault.kind == "expire_token":
             challenge = proxy.upstream_challenge()
             proxy.record(method, self.path, 401, authorization, "expire_token")
             error = b'{"errors":[{"code":"UNAUTHORIZED","message":"token expired (fault proxy)"}]}'
-            self._reply(401, [("WWW-Authenticate", challenge + ',error="invalid_token"'), ("Content-Type", "application/json")], error)
+            self._reply(401, [("WWW-Authenticate", challenge + ',error="invalid_token"'), ("Content-Type", "application/json")], error,
+                        head=method == "HEAD")
             return
         if fault is not None and fault.kind == "stall":
             # Recorded on arrival: by the time the answer goes out the client has usually given up.
@@ -272,7 +277,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             status, headers, data = proxy.forward(method, self.path, self.headers, body)
         except OSError as exc:
             proxy.record(method, self.path, 502, authorization, "upstream_error")
-            self._reply(502, [("Content-Type", "text/plain")], ("upstream error: %s" % exc).encode("utf-8"))
+            self._reply(502, [("Content-Type", "text/plain")], ("upstream error: %s" % exc).encode("utf-8"), head=method == "HEAD")
             return
         kind = fault.kind if fault is not None else None
         if kind == "stall":
@@ -336,6 +341,9 @@ class FaultProxy(_Base):
         self.rules: list[Rule] = []
         self.seen: list[Seen] = []
         self._challenge: Optional[str] = None
+        self._credentials: dict[str, float] = {}  # Authorization value -> when first seen
+        self._revoked: set[str] = set()
+        self.revocations = 0
 
     # -- rules -------------------------------------------------------------------------------------------
     def add(self, fault: Fault, method: Optional[str] = None, path: str = "", count: Optional[int] = 1) -> Rule:
@@ -346,10 +354,28 @@ class FaultProxy(_Base):
         return rule
 
     def clear(self) -> None:
-        """Forget every rule and every recorded request."""
+        """Forget every rule, every recorded request and every revoked credential."""
         with self._lock:
             self.rules.clear()
             self.seen.clear()
+            self._revoked.clear()
+            self._credentials.clear()
+
+    def revoke(self, min_age: float = 0.0) -> int:
+        """Expire every Authorization value first seen at least `min_age` seconds ago: later requests carrying one get
+        401 invalid_token (a token issued a moment ago is not expired by any real registry)."""
+        now = time.monotonic()
+        with self._lock:
+            self._revoked.update(value for value, first in self._credentials.items() if now - first >= min_age)
+            self.revocations += 1
+            return len(self._revoked)
+
+    def is_revoked(self, authorization: Optional[str]) -> bool:
+        if not authorization:
+            return False
+        with self._lock:
+            self._credentials.setdefault(authorization, time.monotonic())
+            return authorization in self._revoked
 
     def match(self, method: str, path: str) -> Optional[Rule]:
         with self._lock:

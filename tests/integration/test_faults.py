@@ -16,7 +16,12 @@ import time
 
 import pytest
 
+from ansible.plugins.loader import lookup_loader
+
+from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok
 from harness.fault_proxy import Fault
@@ -233,3 +238,21 @@ def test_through_ansible_playbook(ansible, harness, clean):
     assert clean.storage.authorization_seen == []
     assert proxy.count('GET', MANIFEST) == 2 and proxy.count('HEAD', r'/manifests/latest$') == 2
     assert not proxy.writes()
+
+
+def test_concurrent_requests_refused_with_one_expired_token_renew_it_once(harness, clean, monkeypatch):
+    """16 lookups in flight with a token the registry has just expired: one new token, not one per thread."""
+    user = {'username': 'reader', 'password': harness.token.users['reader'], 'plain_http': True, 'workers': 16}
+    refs = ['%s/test/oci-image:v1' % clean.token.host] * 32
+    digest = harness.seeded['token']['oci_image']['digest']
+    client = RegistryClient(ConnectionOptions(username='reader', password=harness.token.users['reader'], plain_http=True))
+    monkeypatch.setattr(_lookup.RegistryLookupBase, 'registry_client', lambda self: client)  # one client for both runs
+    lookup = lookup_loader.get('oci.registry.digest')
+    assert lookup.run(refs[:1], variables={}, **user) == [digest]
+    tokens = clean.token_server.count('GET', '/token')
+    clean.token.revoke()
+    assert lookup.run(refs, variables={}, **user) == [digest] * 32
+    refused = clean.token.count(fault='expire_token')
+    assert refused >= 1
+    assert clean.token_server.count('GET', '/token') == tokens + 1
+    assert client.log.count('HEAD') == 1 + 32 + refused
