@@ -104,8 +104,8 @@ class AuthFile:
         try:
             with open(self.path, 'rb') as handle:
                 self.raw = handle.read()
-        except FileNotFoundError:
-            return self
+        except (FileNotFoundError, NotADirectoryError):
+            return self  # a new file; whether it can be written is found out when it is
         except OSError as exc:
             raise InvalidInputError('cannot read auth file %s: %s' % (self.path, exc.strerror or exc),
                                     hint='give a readable auth_file') from None

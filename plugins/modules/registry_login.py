@@ -153,7 +153,7 @@ auth_file_source:
   returned: always
   type: str
   sample: auth_file
-keys:
+auth_keys:
   description: The C(auths) keys of the registry in the file after the task (before it, for O(state=absent)).
   returned: always
   type: list
@@ -204,7 +204,7 @@ def run(client, params, check_mode):
     helper = auth.helper(ref.registry)
     return {
         'changed': change.changed, 'registry': ref.registry, 'auth_file': path, 'auth_file_source': chosen_by,
-        'verified': verified, 'keys': auth.keys(ref.registry) if creds else keys_before,
+        'verified': verified, 'auth_keys': auth.keys(ref.registry) if creds else keys_before,
         'credential_helper': 'docker-credential-%s' % helper[0] if helper else None,
         'diff': {'before': change.before, 'after': change.after},
     }
