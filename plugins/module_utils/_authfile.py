@@ -23,7 +23,7 @@ import tempfile
 import typing as t
 
 from ._credentials import (
-    IDENTITY_TOKEN_USER, Credentials, DockerConfigSource, _from_auth_entry, call_credential_helper, matching_keys,
+    IDENTITY_TOKEN_USER, Credentials, _from_auth_entry, call_credential_helper, matching_keys,
     run_credential_helper,
 )
 from ._errors import AuthenticationError, InvalidInputError, RegistryError
@@ -64,7 +64,7 @@ def default_auth_file(docker_config: t.Optional[str]) -> t.Tuple[str, str]:
         return (docker_config if is_file else os.path.join(docker_config, 'config.json')), 'docker_config'
     if os.environ.get('XDG_RUNTIME_DIR'):
         return os.path.join(os.environ['XDG_RUNTIME_DIR'], 'containers', 'auth.json'), 'XDG_RUNTIME_DIR'
-    return DockerConfigSource(os.path.join(os.path.expanduser('~'), '.docker')).path, 'default'
+    return os.path.join(os.path.expanduser('~'), '.docker', 'config.json'), 'default'
 
 
 def encode_entry(creds: Credentials) -> t.Dict[str, str]:
