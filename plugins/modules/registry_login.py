@@ -172,7 +172,7 @@ verified:
   sample: true
 diff:
   description: The registry's entries before and after, key -> who is logged in. Never the secret.
-  returned: when changed or in diff mode
+  returned: always
   type: dict
   sample: {"before": {}, "after": {"registry.example.com:5000": "user deploy"}}
 '''

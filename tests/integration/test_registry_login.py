@@ -285,7 +285,7 @@ def test_credential_store_holds_the_secret(ansible, harness, tmp_path):
     ('token', 'reader', [('GET', '/v2/', 401), ('GET', '/token', 200), ('GET', '/v2/', 200)]),
 ])
 def test_login_budget(harness, tmp_path, flavour, user, expected):
-    registry = harness.registries[flavour] if hasattr(harness, 'registries') else getattr(harness, flavour)
+    registry = getattr(harness, flavour)
     conn = connection_vars(registry, user)
     client = RegistryClient(ConnectionOptions(**conn))
     params = {'registry': registry.host, 'auth_file': str(tmp_path / 'auth.json'), 'state': 'present', 'verify': True, 'docker_config': None}
