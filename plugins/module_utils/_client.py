@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
-from ._credentials import find_credentials
+from ._credentials import Credentials, find_credentials
 from ._errors import InvalidInputError, NotFoundError, RegistryError
 from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
@@ -100,7 +100,7 @@ class RegistryClient:
             if transport is None:
                 transport = Transport(ref.api_host, ref.registry, self.options, self.log)
                 registry, options = ref.registry, self.options
-                transport.auth = Authenticator(transport, lambda: find_credentials(registry, options))
+                transport.auth = Authenticator(transport, lambda repository: find_credentials(registry, options, repository))
                 self._transports[ref.api_host] = transport
             return transport
 
@@ -294,6 +294,25 @@ class RegistryClient:
     def catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.List[str]:
         """Every repository name of the registry ``ref`` points at (its repository part is ignored)."""
         return list(self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size))
+
+
+    # registry_login: check credentials before they are stored
+
+    def check_credentials(self, ref: ImageReference, credentials: Credentials) -> t.Optional[str]:
+        """Ping ``ref``'s registry and, when it asks for auth, GET /v2/ with exactly ``credentials``.
+
+        On a token registry this first fetches a token for no repository (the harmless scope
+        ``docker login`` uses too). Returns the auth scheme asked for (``basic``, ``bearer``), or
+        None for an open registry; refused credentials raise AuthenticationError. A Transport of
+        its own keeps these credentials out of the client's per-host auth state.
+        """
+        transport = Transport(ref.api_host, ref.registry, self.options, self.log)
+        transport.auth = Authenticator(transport, lambda _repository: credentials)
+        challenge = transport.auth.ping()
+        if challenge is None:
+            return None
+        transport.request('GET', '/v2/', operation='log in to %s' % ref.registry).close()
+        return challenge.scheme
 
 
 def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:
