@@ -250,7 +250,7 @@ PLAYBOOK = '''
   ignore_errors: true
 - ansible.builtin.assert:
     that:
-      - checked is changed and checked.deleted == [{'tag': 'pr-1', 'digest': pr_digest}]
+      - "checked is changed and checked.deleted == [{'tag': 'pr-1', 'digest': pr_digest}]"
       - deleted is changed and deleted.deleted == checked.deleted and deleted.deleted_manifests == [pr_digest]
       - rerun is not changed and rerun.already_absent == ['pr-1']
       - refused is failed and refused.error_kind == 'collateral_tags'
