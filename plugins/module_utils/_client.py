@@ -26,7 +26,7 @@ from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, Manifest, Platform, compute_di
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
 from ._vendors import (
-    HUB_API_URL, HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, google_manifest_map, hub_repository_path, hub_tag_digest, hub_tag_path,
+    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, google_manifest_map, hub_api_url, hub_repository_path, hub_tag_digest, hub_tag_path,
     hub_tags_path, parse_ratelimit,
 )
 
@@ -332,13 +332,14 @@ class RegistryClient:
 
     def _hub(self, ref: ImageReference) -> Transport:
         """The Transport to Docker Hub's API (HUB_API_URL): its auth is the Hub JWT, sent to that host only."""
+        base_url = hub_api_url().rstrip('/')
         with self._lock:
-            transport = self._transports.get(HUB_API_URL)
+            transport = self._transports.get(base_url)
             if transport is None:
-                transport = Transport(urlsplit(HUB_API_URL).netloc, 'Docker Hub API', self.options, self.log)
-                transport.base_url = HUB_API_URL.rstrip('/')
+                transport = Transport(urlsplit(base_url).netloc, 'Docker Hub API', self.options, self.log)
+                transport.base_url = base_url
                 transport.auth = _HubAuth(transport, ref, self.options)  # type: ignore[assignment]
-                self._transports[HUB_API_URL] = transport
+                self._transports[base_url] = transport
             return transport
 
     def _hub_request(self, ref: ImageReference, method: str, path: str, operation: str, ok: t.Collection[int] = (200,)) -> t.Any:
@@ -422,7 +423,7 @@ class _HubAuth:
         secret = creds.password or creds.token if creds else None
         if not creds or not creds.username or not secret:
             raise AuthenticationError('Docker Hub deletes only through its API at %s, which needs a username and a password or '
-                                      'access token; none were found for docker.io' % HUB_API_URL,
+                                      'access token; none were found for docker.io' % hub_api_url(),
                                       hint='set username and password (or token), or log in to docker.io with docker/podman')
         response = self.transport.send('POST', self.transport.url(HUB_TOKEN_PATH), headers={'Content-Type': 'application/json'},
                                        data=json.dumps({'identifier': creds.username, 'secret': secret}),
@@ -436,7 +437,7 @@ class _HubAuth:
         except (ValueError, UnicodeDecodeError, AttributeError):
             token = None
         if not isinstance(token, str) or not token:
-            raise AuthenticationError('Docker Hub API login at %s returned no access_token' % HUB_API_URL)
+            raise AuthenticationError('Docker Hub API login at %s returned no access_token' % hub_api_url())
         register_secret(token)
         self._token = (token, time.time() + HUB_TOKEN_LIFETIME)
         return token

@@ -288,12 +288,16 @@ class RepositoryDeleter:
         if digests:
             raise InvalidInputError('Docker Hub deletes tags and whole repositories only (through its Hub API), not manifests by digest: '
                                     'name the tags in tags, or set all_tags: true')
+        present = {}
         for tag in tags:
             exists, digest = self.client.hub_tag(self.repo, tag)
-            if not exists:
+            if exists:
+                present[tag] = digest
+            else:
                 self.out.absent.append(tag)
-            elif self.check_mode or self._send(lambda tag=tag: self.client.hub_delete_tag(self.repo, tag)):  # type: ignore[misc]
-                self._record_tag(tag, digest or '')
+        for tag, digest in present.items():
+            if self.check_mode or self._send(lambda tag=tag: self.client.hub_delete_tag(self.repo, tag)):  # type: ignore[misc]
+                self.out.deleted.append({'tag': tag, 'digest': digest})
         return self.out
 
 

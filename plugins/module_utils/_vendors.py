@@ -61,8 +61,10 @@ def parse_ratelimit(headers: t.Mapping[str, str]) -> t.Optional[t.Dict[str, t.An
 # manifest DELETE); Google untags with DELETE by tag and refuses to delete a digest that still has
 # tags (GOOGLE_MANIFEST_DANGLING_TAG) or a child of an index (GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE).
 
-# Test seam: tests point this at a local http.server that replays Hub's documented shapes.
+# Test seams: tests replay Docker Hub's and Google's documented shapes on a local http.server and point
+# these at it (Docker Hub and Google cannot be reached from the test machines).
 HUB_API_URL = 'https://hub.docker.com'
+DELETE_KIND_OVERRIDES: t.Dict[str, str] = {}  # registry (host:port) -> delete kind
 HUB_TOKEN_PATH = '/v2/auth/token'  # POST {"identifier", "secret"} -> {"access_token"}: a JWT valid for 10 minutes
 HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
 HUB_PAGE_SIZE = 100
@@ -74,11 +76,18 @@ DELETE_KINDS = ('docker_hub', 'google', 'oci')
 
 def delete_kind(registry: str) -> str:
     """``docker_hub`` (Hub API), ``google`` (untag, then delete the digest) or ``oci`` (registry API V2)."""
+    if registry in DELETE_KIND_OVERRIDES:
+        return DELETE_KIND_OVERRIDES[registry]
     if is_docker_hub(registry):
         return 'docker_hub'
     if is_google(registry):
         return 'google'
     return 'oci'
+
+
+def hub_api_url() -> str:
+    """Docker Hub's API base URL, read at call time so that tests can point it at a local server."""
+    return HUB_API_URL
 
 
 def hub_repository_path(repository: str) -> str:
