@@ -223,6 +223,8 @@ class RepositoryDeleter:
 
     def _delete_manifests(self, targets: t.List[str], keep_tags: t.Set[str]) -> None:
         """Delete manifests by digest, indexes first, then index children nothing left in the repository uses."""
+        if not targets:
+            return
         ordered = sorted(dict.fromkeys(targets), key=lambda d: not self.is_index(d))
         tags = self.all_tags()
         candidates = [c for d in ordered for c in self.children(d) if c not in ordered]
