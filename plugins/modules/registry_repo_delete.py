@@ -11,7 +11,7 @@ short_description: Delete tags, manifests or a whole repository on a registry, w
 version_added: 0.1.0
 description:
   - Makes the named tags and digests of one repository absent, straight over the registry API (or the vendor API where the
-    registry API cannot delete). Asking to delete what is already gone reports RV(changed=false); naming nothing fails.
+    registry API cannot delete). Asking to delete what is already gone reports C(changed=false); naming nothing fails.
   - "Deleting a manifest by digest deletes B(every) tag that points at it. This module deletes what was asked and nothing else:
     when a tag can only be deleted through its digest and other tags point at the same digest, it fails and lists them in
     its message, unless O(force=true)."
@@ -144,7 +144,7 @@ repository:
 deleted:
   description:
     - What was deleted (in check mode, what would be), in order. One entry per tag; a manifest deleted without any tag on
-      it (a digest, an index child) has O(tags) V(null).
+      it (a digest, an index child) has RV(deleted[].tag=null).
     - On Docker Hub RV(deleted[].digest) is the digest the Hub API reports for the tag, V(null) when it reports none.
   returned: always
   type: list
