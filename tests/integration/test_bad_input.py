@@ -16,12 +16,15 @@ import os
 
 import pytest
 
+from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
 
-from stress import assert_one_line, registry_writes, run_lookup, run_module
+from harness.seed import push_image
+from stress import accepted_writes, assert_one_line, registry_writes, run_lookup, run_module
 
 BAD_DIGEST = 'sha256:' + 'ab' * 31
-MODULES = {'registry_manifest_info': manifest_info}
+MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login}
 
 
 def _docker_config(tmp, content):
@@ -41,6 +44,23 @@ def _tls(h, image='test/oci-image:v1', **extra):
 
 def _token(h, image='test/oci-image:v1', **extra):
     return dict({'image': '%s/%s' % (h.token.host, image), 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _delete(h, repository='test/oci-image', **extra):
+    return dict({'repository': '%s/%s' % (h.open.host, repository), 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _login(h, d, **extra):
+    return dict({'registry': h.token.host, 'plain_http': True, 'timeout': 2, 'retries': 0, 'auth_file': os.path.join(d, 'auth.json')},
+                **extra)
+
+
+def _no_deletes(h):
+    """A registry with storage.delete.enabled off, holding one image (started once, on first use)."""
+    if 'nodelete' not in h.registries:
+        h.add_registry('nodelete', 'open', delete_enabled=False)
+        push_image(h['nodelete'], 'keep/me', 'v1')
+    return h['nodelete']
 
 
 def _closed_port():
@@ -118,6 +138,39 @@ ROWS = [
     ('docker-config-helper-missing', 'registry_manifest_info',
      lambda h, d: _token(h, docker_config=_docker_config(d, {'credHelpers': {h.token.host: 'nonexistent-helper'}})),
      ['docker-credential-nonexistent-helper', 'not on PATH']),
+    # registry_repo_delete
+    ('delete-bad-repository', 'registry_repo_delete', lambda h, d: _delete(h, 'Bad/Repo', tags=['v1']), ['repository']),
+    ('delete-repository-with-tag', 'registry_repo_delete', lambda h, d: _delete(h, 'test/oci-image:v1', tags=['v1']), ['repository']),
+    ('delete-bad-tag', 'registry_repo_delete', lambda h, d: _delete(h, tags=['-v1']), ['tags', 'tag']),
+    ('delete-bad-digest', 'registry_repo_delete', lambda h, d: _delete(h, digests=[BAD_DIGEST]), ['digests', '64']),
+    ('delete-nothing-named', 'registry_repo_delete', lambda h, d: _delete(h), ['nothing to delete', 'all_tags']),
+    ('delete-all-tags-and-tags', 'registry_repo_delete', lambda h, d: _delete(h, tags=['v1'], all_tags=True), ['all_tags', 'cannot be combined']),
+    ('delete-force-not-bool', 'registry_repo_delete', lambda h, d: _delete(h, tags=['v1'], force='sometimes'), ['force', 'bool']),
+    ('delete-tags-not-list-of-str', 'registry_repo_delete', lambda h, d: _delete(h, tags=[{'a': 1}]), ['tags']),
+    ('delete-collateral-tags', 'registry_repo_delete', lambda h, d: _delete(h, tags=['v1']), ['latest', 'force']),
+    ('delete-wrong-password', 'registry_repo_delete', lambda h, d: dict(_delete(h), repository='%s/test/oci-image' % h.token.host, tags=['v1'],
+                                                                          username='admin', password='wrong-password'), ['HTTP 401']),
+    ('delete-reader-not-allowed', 'registry_repo_delete',
+     lambda h, d: dict(_delete(h), repository='%s/test/docker-image' % h.token.host, tags=['v1'], username='reader',
+                       password=h.token.users['reader']), ['insufficient scope']),
+    ('delete-deletes-disabled', 'registry_repo_delete',
+     lambda h, d: dict(_delete(h), repository='%s/keep/me' % _no_deletes(h).host, tags=['v1']), ['deletes are disabled', 'storage.delete.enabled']),
+    # registry_login
+    ('login-registry-with-scheme', 'registry_login', lambda h, d: _login(h, d, registry='https://%s' % h.token.host, username='reader',
+                                                                         password=h.token.users['reader']), ['registry', 'host[:port]']),
+    ('login-registry-with-path', 'registry_login', lambda h, d: _login(h, d, registry='%s/team' % h.token.host, username='reader',
+                                                                       password=h.token.users['reader']), ['registry', 'host[:port]']),
+    ('login-state-unknown', 'registry_login', lambda h, d: _login(h, d, state='gone'), ['state', 'present', 'absent']),
+    ('login-present-without-credentials', 'registry_login', lambda h, d: _login(h, d), ['needs the credentials', 'username and password']),
+    ('login-wrong-password', 'registry_login', lambda h, d: _login(h, d, username='reader', password='wrong-password'), ['HTTP 401']),
+    ('login-auth-file-not-json', 'registry_login',
+     lambda h, d: _login(h, d, auth_file=_docker_config(d, '{"auths": {') + '/config.json', username='reader', password=h.token.users['reader']),
+     ['not valid JSON', 'left untouched']),
+    ('login-auth-file-not-auths', 'registry_login',
+     lambda h, d: _login(h, d, auth_file=_docker_config(d, '[]') + '/config.json', username='reader', password=h.token.users['reader']),
+     ['not a docker/podman auth file']),
+    ('login-untrusted-tls', 'registry_login', lambda h, d: _login(h, d, registry=h.basic_tls.host, plain_http=False, username='alice',
+                                                                  password='x' * 12), ['TLS', 'ca_cert']),
     # the lookup
     ('lookup-workers-zero', 'lookup', lambda h, d: {'terms': ['%s/test/oci-image:v1' % h.open.host], 'workers': 0, 'plain_http': True},
      ['workers must be between 1 and 32']),
@@ -158,16 +211,19 @@ def test_the_matrix_is_big_enough():
 @pytest.mark.parametrize('row_id,plugin,params,needles', ROWS, ids=[r[0] for r in ROWS])
 def test_bad_input_gives_one_actionable_line_and_no_write(harness, tmp_path, no_writes, row_id, plugin, params, needles):
     values = params(harness, str(tmp_path))
+    sent = []
     if plugin == 'lookup':
         terms = values.pop('terms')
         kind, message = run_lookup(terms, **values)
     else:
-        kind, message, _client = run_module(MODULES[plugin], values)
+        kind, message, client = run_module(MODULES[plugin], values)
+        sent = client.log.records
     assert kind == 'error', 'accepted: %r -> %r' % (values, message)
     assert_one_line(message, *needles)
     for secret in ('wrong-password', harness.token.users['reader'], harness.basic_tls.admin_password):
         assert secret not in message
-    assert {r.name: registry_writes(r) for r in _registries(harness)} == no_writes
+    assert accepted_writes(sent) == []
+    assert {r.name: registry_writes(r) for r in _registries(harness)} == no_writes, sent
 
 
 def test_a_missing_image_is_not_an_error_for_manifest_info(harness):
