@@ -12,19 +12,23 @@ Retry-After 1 s).
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok
 from harness.fault_proxy import Fault
+from harness.seed import push_image
 from stress import FAST, assert_one_line, clean, proxies, run_lookup, run_module  # noqa: F401  pylint: disable=unused-import
 
 MANIFEST = r'/v2/test/oci-image/manifests/v1$'
@@ -256,3 +260,85 @@ def test_concurrent_requests_refused_with_one_expired_token_renew_it_once(harnes
     assert refused >= 1
     assert clean.token_server.count('GET', '/token') == tokens + 1
     assert client.log.count('HEAD') == 1 + 32 + refused
+
+
+# registry_repo_delete: reads are retried, writes never are, and a failure names what was already deleted.
+
+def _delete_case(harness, proxy, name, check_mode=False, **extra):
+    """Two images (a, b) with one tag each in a fresh repository; delete both through the proxy."""
+    repo = 'faults/%s' % name
+    first = push_image(harness.open, repo, 'a', content='a of %s\n' % name)['digest']
+    second = push_image(harness.open, repo, 'b', content='b of %s\n' % name)['digest']
+    params = dict(FAST, repository='%s/%s' % (proxy.host, repo), tags=['a', 'b'], plain_http=True)
+    params.update(extra)
+    kind, result, client = run_module(repo_delete, params, check_mode=check_mode)
+    return kind, result, client, repo, first, second
+
+
+def _tags_left(harness, repo):
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    return sorted(client.list_tags(parse_image('%s/%s' % (harness.open.host, repo))))
+
+
+def test_delete_retries_reads_then_deletes(harness, clean):
+    clean.open.add(Fault.status(429, retry_after='1'), method='HEAD', path=r'/manifests/a$', count=1)
+    clean.open.add(Fault.status(503), method='GET', path=r'/tags/list', count=1)
+    kind, result, _client, repo, first, second = _delete_case(harness, clean.open, 'retry-reads')
+    assert kind == 'ok', result
+    assert sorted((d['tag'], d['digest']) for d in result['deleted']) == [('a', first), ('b', second)]
+    assert _tags_left(harness, repo) == []
+
+
+def test_delete_503_on_the_write_is_not_retried_and_nothing_is_deleted(harness, clean):
+    clean.open.add(Fault.status(503), method='DELETE', count=None)
+    kind, message, _client, repo, _first, _second = _delete_case(harness, clean.open, 'write-503')
+    assert kind == 'error'
+    assert_one_line(message, 'HTTP 503', 'nothing was deleted')
+    assert clean.open.count('DELETE') == 1  # a DELETE is never retried
+    assert _tags_left(harness, repo) == ['a', 'b']
+
+
+def test_delete_reset_mid_way_reports_what_was_deleted(harness, clean):
+    """The fault names the second digest, so the images are pushed first and the rule added before the delete."""
+    repo = 'faults/reset-mid-way'
+    first = push_image(harness.open, repo, 'a', content='a of reset\n')['digest']
+    second = push_image(harness.open, repo, 'b', content='b of reset\n')['digest']
+    clean.open.add(Fault.reset(), method='DELETE', path='/manifests/%s$' % second, count=None)
+    kind, message, _client = run_module(repo_delete, dict(FAST, repository='%s/%s' % (clean.open.host, repo), tags=['a', 'b'],
+                                                          plain_http=True))
+    assert kind == 'error'
+    assert_one_line(message, 'already deleted before this failure: a (%s)' % first)
+    assert _tags_left(harness, repo) == ['b']
+
+
+def test_delete_check_mode_under_faults_sends_no_write(harness, clean):
+    clean.open.add(Fault.status(429, retry_after='0'), method='HEAD', count=2)
+    kind, result, _client, repo, _first, _second = _delete_case(harness, clean.open, 'check-mode', check_mode=True)
+    assert kind == 'ok', result
+    assert result['changed'] is True and len(result['deleted']) == 2
+    assert clean.open.writes() == []
+    assert _tags_left(harness, repo) == ['a', 'b']
+
+
+# registry_login: the auth file is written only after the registry accepted the credentials.
+
+def test_login_retries_a_503_burst_then_writes_the_file(harness, clean, tmp_path):
+    clean.token.add(Fault.status(503), method='GET', path=r'^/v2/$', count=2)
+    auth_file = tmp_path / 'auth.json'
+    kind, result, _client = run_module(login, dict(FAST, registry=clean.token.host, username='reader', password=harness.token.users['reader'],
+                                                   plain_http=True, auth_file=str(auth_file)))
+    assert kind == 'ok', result
+    assert result['changed'] is True and result['verified'] is True
+    assert clean.token.host in json.loads(auth_file.read_text())['auths']
+
+
+@pytest.mark.parametrize('fault', [Fault.reset, lambda: Fault.stall(1.3)], ids=['reset', 'stall'])
+def test_login_with_the_token_server_failing_leaves_no_file(harness, clean, tmp_path, fault):
+    clean.token_server.add(fault(), path='/token', count=None)
+    auth_file = tmp_path / 'auth.json'
+    kind, message, _client = run_module(login, dict(FAST, registry=clean.token.host, username='reader', password=harness.token.users['reader'],
+                                                    plain_http=True, auth_file=str(auth_file), retries=0))
+    assert kind == 'error'
+    assert_one_line(message, 'token request')
+    assert harness.token.users['reader'] not in message
+    assert not auth_file.exists()
