@@ -31,8 +31,6 @@ Public API (used by ``registry_tag`` and ``registry_archive``):
 - ``list_referrers(store, digest)`` and ``copy_referrers(source, target, digest, ...)``:
   what refers to an image (OCI 1.1 referrers API, the ``sha256-<hex>`` tag fallback, cosign's
   ``.sig``/``.att``/``.sbom`` tags) for stores that implement ``ReferrerSource``.
-- ``source_client(client, overrides)``: a client for the source registry with some connection
-  options replaced (``registry_tag``'s ``source_auth``), sharing the request log.
 """
 
 from __future__ import annotations
@@ -47,7 +45,6 @@ from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
 from ._store import CHUNK_SIZE, ImageStore, verified
-from ._transport import ConnectionOptions
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
@@ -287,10 +284,14 @@ def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.S
         except RegistryError as exc:
             if not written:
                 raise
-            raise type(exc)('%s (tags already written: %s)' % (exc.msg, ', '.join(written)), status=exc.status, codes=exc.codes,
-                            url=exc.url, hint=exc.hint) from None
+            raise annotated(exc, '%s (tags already written: %s)' % (exc.msg, ', '.join(written))) from None
         written.append(name)
     return CopiedImage(manifest.digest, manifest.media_type, manifest.raw, tuple(c['platform'] for c in manifest.children))
+
+
+def annotated(exc: RegistryError, msg: str) -> RegistryError:
+    """The same kind of error with a message that says more (what was being done, what was already written)."""
+    return type(exc)(msg, status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
 
 
 def list_referrers(store: t.Any, digest: str) -> t.List[t.Dict[str, t.Any]]:
@@ -328,18 +329,3 @@ def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check
                     item['changed'] = True
     return result
 
-
-def source_client(client: RegistryClient, overrides: t.Optional[t.Mapping[str, t.Any]]) -> RegistryClient:
-    """The client for the source registry: ``client`` itself, or one whose options are replaced by the non-null ``overrides``.
-
-    The two clients share the request log, so budgets count every request of a task. Each keeps
-    its own Transport (and so its own credentials and tokens) per host.
-    """
-    if not any(v is not None for v in (overrides or {}).values()):
-        return client
-    return RegistryClient(connection_overrides(client.options, overrides or {}), log=client.log)
-
-
-def connection_overrides(options: ConnectionOptions, overrides: t.Mapping[str, t.Any]) -> ConnectionOptions:
-    """``options`` with the non-null ``overrides`` applied (what ``source_client`` uses)."""
-    return dataclasses.replace(options, **{k: v for k, v in overrides.items() if v is not None})
