@@ -60,7 +60,7 @@ options:
   overwrite:
     description:
       - Whether a tag that already points at another image is moved to the source image.
-      - With V(false) such a tag is left alone and the task does not fail: its entry in RV(results) has C(changed=false)
+      - With V(false) such a tag is left alone and the task does not fail; its entry in RV(results) has C(changed=false)
         and a C(skipped) reason, and a warning names it. Tags that are missing are still created.
     type: bool
     default: true
