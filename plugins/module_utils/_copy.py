@@ -14,7 +14,7 @@ Public API (used by ``registry_tag`` and ``registry_archive``):
   digest in ``source``) with everything it names into ``target`` and put it under ``tags``
   (or, with no tags, under its digest). Walk: an index's children first (each child skipped
   when the target already has its digest, one HEAD), then the index; an image's config and
-  layers first (a blob the target has is skipped, one HEAD; then a mount is tried; else the
+  layers first, concurrently (``WORKERS`` at a time; a blob the target has is skipped, one HEAD; then a mount is tried; else the
   blob streams ``source.open_blob`` -> ``verified()`` -> ``target.write_blob`` in chunks of
   ``CHUNK_SIZE``), then the manifest, always as its exact bytes. A digest mismatch raises
   DigestMismatchError before the manifest naming the blob is written. ``check_mode`` reads
@@ -38,7 +38,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import threading
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
@@ -49,6 +51,8 @@ from ._store import CHUNK_SIZE, ImageStore, verified
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
 COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
+# Blobs of one image, and the children of an index, move concurrently (each blob streams in bounded chunks).
+WORKERS = 4
 
 
 @dataclasses.dataclass
@@ -61,6 +65,19 @@ class CopyStats:
     existing_blobs: int = 0
     manifests: int = 0
     planned: t.Set[str] = dataclasses.field(default_factory=set, repr=False)  # check mode: blobs already counted
+    lock: t.Any = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def plan(self, digest: str) -> bool:
+        """Check mode: True the first time a blob is counted, so a blob shared by children counts once."""
+        with self.lock:
+            first = digest not in self.planned
+            self.planned.add(digest)
+            return first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,19 +209,19 @@ def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t
     if digest in stats.planned:
         return
     if target.blob_exists(digest):
-        stats.existing_blobs += 1
+        stats.add(existing_blobs=1)
         return
     if check_mode:
-        stats.planned.add(digest)
+        if not stats.plan(digest):
+            return
         mountable = getattr(target, 'can_mount_from', None)
         if mountable is not None and mountable(source):
-            stats.mounted_blobs += 1
+            stats.add(mounted_blobs=1)
         else:
-            stats.copied_blobs += 1
-            stats.copied_bytes += size or 0
+            stats.add(copied_blobs=1, copied_bytes=size or 0)
         return
     if target.mount_blob(digest, source):
-        stats.mounted_blobs += 1
+        stats.add(mounted_blobs=1)
         return
     what = 'blob %s from %s' % (digest, source.label)
     counted: t.List[int] = [0]
@@ -216,29 +233,39 @@ def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t
 
     with source.open_blob(digest) as chunks:
         target.write_blob(digest, size, counting(verified(chunks, digest, size, what)))
-    stats.copied_blobs += 1
-    stats.copied_bytes += counted[0]
+    stats.add(copied_blobs=1, copied_bytes=counted[0])
+
+
+def _each(function: t.Callable[[t.Any], None], items: t.Sequence[t.Any]) -> None:
+    """Call ``function`` for every item, concurrently; the first error is raised after all have finished."""
+    if len(items) <= 1:
+        for item in items:
+            function(item)
+        return
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        futures = [pool.submit(function, item) for item in items]
+    for future in futures:
+        future.result()
 
 
 def _copy_tree(source: ImageStore, target: ImageStore, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:
     """Everything a manifest names, children and blobs first; not the manifest itself."""
     if manifest.is_index or 'manifests' in manifest.data:
-        for child in manifest.children:
-            digest = child['digest']
-            if not digest or target.manifest_digest(digest) is not None:
-                continue
+        def copy_child(digest: str) -> None:
+            if target.manifest_digest(digest) is not None:
+                return
             child_manifest = source.get_manifest(digest)
             _copy_tree(source, target, child_manifest, check_mode, stats)
             _put(target, digest, child_manifest, check_mode, stats)
+        _each(copy_child, [child['digest'] for child in manifest.children if child['digest']])
         return
-    for descriptor in _blobs(manifest):
-        _copy_blob(source, target, descriptor, check_mode, stats)
+    _each(lambda descriptor: _copy_blob(source, target, descriptor, check_mode, stats), _blobs(manifest))
 
 
 def _put(target: ImageStore, reference: str, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:
     if not check_mode:
         target.put_manifest(reference, manifest.raw, manifest.media_type)
-    stats.manifests += 1
+    stats.add(manifests=1)
 
 
 def filter_platforms(manifest: Manifest, platforms: t.Sequence[Platform], what: str) -> Manifest:
@@ -328,4 +355,3 @@ def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check
                 if item.get('tag') == tag:
                     item['changed'] = True
     return result
-

@@ -119,7 +119,7 @@ def test_multi_arch_cross_repository(harness, kind):
     result = registry_tag.run(client, params('%s/%s/src:v1' % (registry.host, repo), ['v1'], repository='%s/%s/dst' % (registry.host, repo)), False)
     assert result['digest'] == pushed['digest'] and result['mounted_blobs'] == 4  # a config and a layer per platform
     puts = [r.path.rsplit('/', 1)[-1] for r in client.log.records if r.method == 'PUT' and '/manifests/' in r.path]
-    assert puts == sorted(pushed['children'].values(), key=list(pushed['children'].values()).index) + ['v1']
+    assert sorted(puts[:-1]) == sorted(pushed['children'].values()) and puts[-1] == 'v1'  # children before the index
     assert skopeo_raw(registry, '%s/dst:v1' % repo) == skopeo_raw(registry, '%s/src:v1' % repo)
 
 

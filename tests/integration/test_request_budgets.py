@@ -156,7 +156,7 @@ def test_registry_tag_cross_repository_budget(harness):
     registry_tag.run(client, _tag_params('%s/budget/mount-src:t00' % harness.token.host, ['v1'],
                                          repository='%s/budget/mount-dst' % harness.token.host), False)
     calls = [(m, p) for (m, p, _s), r in zip(_calls(client, before), client.log.records[before:]) if r.path not in ('/v2/', '/token')]
-    assert calls == [('GET', 't00'), ('HEAD', 'v1'), ('HEAD', 'blobs'), ('POST', 'uploads'), ('HEAD', 'blobs'), ('POST', 'uploads'),
-                     ('PUT', 'v1')]
+    assert calls[:2] == [('GET', 't00'), ('HEAD', 'v1')] and calls[-1] == ('PUT', 'v1')
+    assert sorted(calls[2:-1]) == [('HEAD', 'blobs')] * 2 + [('POST', 'uploads')] * 2  # the two blobs move concurrently
     # pull on the source, pull on the target (its tag HEAD), then one token for the mount (push target + pull source) that the PUT reuses
     assert client.log.count('GET', '/token') == 3
