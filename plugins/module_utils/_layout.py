@@ -89,7 +89,8 @@ class _ChunkReader:
 class OCILayout:
     """One OCI image layout, opened to read (``writable=False``) or to add images (``writable=True``)."""
 
-    def __init__(self, path: str, writable: bool = False) -> None:
+    def __init__(self, path: str, writable: bool = False, blank: bool = False) -> None:
+        """Open ``path``; ``blank`` gives an empty layout that touches no file (what check mode plans against)."""
         self.path = path
         self.is_tar = is_tar_path(path)
         self.writable = writable
@@ -102,7 +103,9 @@ class OCILayout:
         self._members: t.Dict[str, tarfile.TarInfo] = {}
         self._tar_blobs: t.Set[str] = set()
         self._temp: t.Optional[str] = None
-        if writable and self.is_tar:
+        if blank:
+            self.writable = False
+        elif writable and self.is_tar:
             self._start_tar()
         elif writable:
             os.makedirs(path, exist_ok=True)
@@ -174,7 +177,7 @@ class OCILayout:
 
     def has_blob(self, digest: str) -> bool:
         name = blob_path(digest)
-        if self.writable and self.is_tar:
+        if self.is_tar and self._tar is None or self.writable and self.is_tar:
             return digest in self._tar_blobs
         if self._tar is not None:
             return name in self._members
