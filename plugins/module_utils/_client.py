@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ._credentials import find_credentials
 from ._errors import InvalidInputError, NotFoundError, RegistryError
-from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, Manifest, Platform, compute_digest, verify_digest
+from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
 from ._vendors import parse_ratelimit
@@ -294,6 +294,33 @@ class RegistryClient:
     def catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.List[str]:
         """Every repository name of the registry ``ref`` points at (its repository part is ignored)."""
         return list(self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size))
+
+    # Referrers (registry_tag, registry_manifest_info: issue 6)
+
+    def list_referrers(self, ref: ImageReference, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        """What refers to ``digest``: the OCI 1.1 referrers API, else (404) the ``sha256-<hex>`` tag index.
+
+        Each entry: ``digest``, ``media_type``, ``artifact_type``, ``annotations``, ``size``,
+        ``kind`` (``referrer``) and ``tag`` (the fallback tag when it came from there, else None).
+        """
+        transport = self.transport(ref)
+        fallback: t.Optional[str] = None
+        try:
+            response = transport.request('GET', '/v2/%s/referrers/%s' % (ref.repository, digest),
+                                         scopes=[repository_scope(ref.repository, 'pull')], headers={'Accept': OCI_INDEX}, stream=True,
+                                         operation='list referrers of %s@%s' % (ref.name, digest), repository=ref.repository)
+            raw = read_capped(response, MAX_MANIFEST_SIZE, 'referrers of %s@%s' % (ref.name, digest))
+            index = Manifest.from_bytes(raw, OCI_INDEX)
+        except NotFoundError:
+            fallback = digest.replace(':', '-')
+            try:
+                index = self.get_manifest(ref, fallback)
+            except NotFoundError:
+                return []
+        return [{
+            'digest': entry.get('digest'), 'media_type': entry.get('mediaType'), 'artifact_type': entry.get('artifactType'),
+            'annotations': entry.get('annotations') or {}, 'size': entry.get('size'), 'kind': 'referrer', 'tag': fallback,
+        } for entry in index.data.get('manifests') or [] if isinstance(entry, dict) and entry.get('digest')]
 
 
 def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:
