@@ -281,13 +281,15 @@ class OCILayout:
         return found[0] if found else None
 
     def images(self) -> t.List[t.Dict[str, t.Any]]:
-        """Every image recorded in index.json: ``name`` (full reference or None), ``tag``, ``digest``, ``media_type``."""
+        """Every tagged image recorded in index.json: ``name`` (full reference or None), ``tag``, ``digest``, ``media_type``."""
         result = []
         for entry in self.entries:
             annotations = entry.get('annotations') or {}
             ref_name = annotations.get(REF_NAME)
             full = annotations.get(CONTAINERD_NAME) or (ref_name if ref_name and split_name(ref_name)[1] and '/' in ref_name else None)
             tag = split_name(full)[1] if full else ref_name
+            if tag is None:
+                continue  # a referrer, listed for its subject
             result.append({'name': full, 'tag': tag, 'ref_name': ref_name, 'digest': entry['digest'],
                            'media_type': entry.get('mediaType'), 'size': entry.get('size')})
         return result
@@ -299,6 +301,12 @@ class OCILayout:
         kept = [e for e in self.entries if (e.get('annotations') or {}).get(CONTAINERD_NAME) != full]
         if kept + [entry] != self.entries:
             self.entries = kept + [entry]
+            self._index_changed = True
+
+    def record_untagged(self, digest: str, media_type: str, size: int) -> None:
+        """List a manifest in index.json without a name (referrers: found again through their subject)."""
+        if not any(e['digest'] == digest for e in self.entries):
+            self.entries.append({'mediaType': media_type, 'digest': digest, 'size': size})
             self._index_changed = True
 
     @property
@@ -379,6 +387,25 @@ class LayoutStore(ImageStore):
             if not self.name:
                 raise InvalidInputError('%s: cannot record tag %s without a repository name' % (self.label, reference))
             self.layout.record(self.name, reference, digest, media_type, len(raw))
+        elif b'"subject"' in raw:  # a referrer (signature, SBOM): listed untagged, so referrers() finds it
+            self.layout.record_untagged(digest, media_type, len(raw))
+
+    def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        """Untagged index.json entries whose ``subject`` is ``digest``, and cosign tags of it (``ReferrerSource``)."""
+        found = []
+        cosign = '%s.' % digest.replace(':', '-')
+        for entry in self.layout.entries:
+            annotations = entry.get('annotations') or {}
+            tag = annotations.get(REF_NAME)
+            if tag is None:
+                data = Manifest.from_bytes(self.layout.read_blob(entry['digest']), entry.get('mediaType'), entry['digest']).data
+                if (data.get('subject') or {}).get('digest') == digest:
+                    found.append({'digest': entry['digest'], 'tag': None, 'kind': 'referrer', 'artifact_type': data.get('artifactType'),
+                                  'media_type': entry.get('mediaType'), 'annotations': data.get('annotations') or {}})
+            elif tag.startswith(cosign) and self.layout.find(self.name, tag) is entry:
+                found.append({'digest': entry['digest'], 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % tag[len(cosign):],
+                              'media_type': entry.get('mediaType'), 'annotations': {}})
+        return found
 
     def blob_exists(self, digest: str) -> bool:
         return self.layout.has_blob(digest)
