@@ -50,8 +50,8 @@ def timed(label, argv):
     return wall, usage.ru_maxrss / 1024.0, out.decode()
 
 
-def push_big_index(registry, repository, layer_mib):
-    client = PushClient(registry.url)
+def push_big_index(url, repository, layer_mib):
+    client = PushClient(url)
     layer = os.urandom(layer_mib * 1024 * 1024)
     layer_digest = client.upload_blob(repository, layer)
     config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'created': DEFAULT_CREATED,
@@ -76,19 +76,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         registry = harness.open
-        digest = push_big_index(registry, 'bench/big', args.layer_mib)
+        target = harness.add_registry('bench_target', 'open')  # a second registry: skopeo cannot mount from the source
+        # pushed from a child process: a child forked from a process that held the layer would inherit its peak RSS
+        digest = subprocess.run([sys.executable, __file__, '--push', registry.url, str(args.layer_mib)], check=True,
+                                capture_output=True, text=True).stdout.strip()
         print('index %s with a %d MiB layer on %s' % (digest, args.layer_mib, registry.host))
         source = '%s/bench/big:v1' % registry.host
         ours, theirs = os.path.join(tmp, 'ours.tar'), os.path.join(tmp, 'theirs.tar')
         export = {'state': 'exported', 'path': ours, 'images': [source], 'registry': None, 'platforms': None, 'referrers': False}
-        imp = dict(export, state='imported', images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % registry.host}])
+        imp = dict(export, state='imported', images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % target.host}])
         ours_export = timed('oci.registry export', [sys.executable, '-c', RUN_MODULE, json.dumps(export)])
         skopeo_export = timed('skopeo copy --all -> oci-archive', [
             'skopeo', 'copy', '--all', '--preserve-digests', '--src-tls-verify=false', 'docker://' + source, 'oci-archive:%s:v1' % theirs])
         ours_import = timed('oci.registry import', [sys.executable, '-c', RUN_MODULE, json.dumps(imp)])
         skopeo_import = timed('skopeo copy --all oci-archive ->', [
             'skopeo', 'copy', '--all', '--preserve-digests', '--dest-tls-verify=false', 'oci-archive:%s:v1' % ours,
-            'docker://%s/bench/theirs:v1' % registry.host])
+            'docker://%s/bench/theirs:v1' % target.host])
         for line in (ours_export[2], ours_import[2]):
             assert json.loads(line)['digest'] == digest, line
         print('archive sizes: ours %.1f MiB, skopeo %.1f MiB' % (os.path.getsize(ours) / 2 ** 20, os.path.getsize(theirs) / 2 ** 20))
@@ -100,4 +103,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--push']:
+        print(push_big_index(sys.argv[2], 'bench/big', int(sys.argv[3])))
+        sys.exit(0)
     sys.exit(main())

@@ -68,17 +68,23 @@ class _ChunkReader:
     def __init__(self, chunks: t.Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._buffer = b''
+        self._offset = 0
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            size = len(self._buffer)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+        # Callers read in small blocks (16 KiB): slice the current chunk at an offset rather than
+        # re-copying the rest of a 1 MiB buffer on every read.
+        parts = []
+        while size < 0 or size > 0:
+            if self._offset >= len(self._buffer):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer, self._offset = chunk, 0
+            end = len(self._buffer) if size < 0 else min(len(self._buffer), self._offset + size)
+            parts.append(self._buffer[self._offset:end])
+            size = size if size < 0 else size - (end - self._offset)
+            self._offset = end
+        return b''.join(parts)
 
     def drain(self) -> None:
         """Run the iterator to its end, so a verifying stream makes its final checks."""
