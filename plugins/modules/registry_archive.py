@@ -11,7 +11,7 @@ short_description: Export images from a registry to an OCI image layout archive,
 version_added: 0.1.0
 description:
   - Moves container images through a file, for air-gapped transfer, straight over the OCI Distribution / Docker Registry
-    HTTP API V2: no Docker daemon, no CLI binaries.
+    HTTP API V2, with no Docker daemon and no CLI binaries.
   - O(state=exported) writes the images to an OCI image layout (C(oci-layout), C(index.json), C(blobs/sha256/...)),
     as a C(.tar) file or a directory. Each image is recorded in C(index.json) with its tag as
     C(org.opencontainers.image.ref.name) (so C(skopeo copy oci-archive:FILE:TAG) finds it) and its full reference
@@ -47,7 +47,7 @@ options:
     required: true
   images:
     description:
-      - For O(state=exported), the images to export, as C([registry[:port]/]repository:tag[@digest]). Each needs a tag:
+      - For O(state=exported), the images to export, as C([registry[:port]/]repository:tag[@digest]). Each needs a tag, since
         the archive records images under their tags.
       - For O(state=imported), which archived images go where. Each item is either a string naming an archived image (its
         tag or its recorded full reference), pushed under its recorded repository on O(registry); or a dict with

@@ -217,7 +217,7 @@ def test_manifest_bytes_are_verified_on_read(tmp_path, source):
 
 @pytest.mark.parametrize('setup, message', [
     (lambda p: None, 'does not exist'),
-    (lambda p: os.makedirs(p), 'not an OCI image layout'),
+    (os.makedirs, 'not an OCI image layout'),
     (lambda p: open(p + '/index.json', 'w').write('{') if os.makedirs(p) is None else None, 'not an OCI image layout'),  # pylint: disable=consider-using-with
 ])
 def test_bad_layouts_are_named(tmp_path, setup, message):
