@@ -155,3 +155,79 @@ def test_repo_delete_on_token_registry_asks_delete_scope_once(harness):
     rerun = RegistryClient(admin)
     assert repo_delete.run(rerun, params, False)['changed'] is False
     assert [(r.method, r.status) for r in rerun.log.records] == [('GET', 401), ('GET', 200), ('HEAD', 404)]
+# registry_tag (issue 6)
+
+def _tag_params(source, tags, **extra):
+    base = {'source': source, 'tags': tags, 'repository': None, 'overwrite': True, 'referrers': False, 'source_auth': None}
+    base.update(extra)
+    return base
+
+
+def _calls(client, since):
+    return [(r.method, r.path.rsplit('/', 1)[-1] if '/manifests/' in r.path else r.path.split('/')[-2], r.status)
+            for r in client.log.records[since:]]
+
+
+def test_registry_tag_same_repository_budget(harness):
+    """Authenticated: a retag is GET source, HEAD target, PUT; a rerun is GET source + one HEAD per tag, no write."""
+    from ansible_collections.oci.registry.plugins.modules import registry_tag
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    seed_tags(harness.token, 'budget/retag', 1)
+    source = '%s/budget/retag:t00' % harness.token.host
+    client.resolve(parse_image(source))  # authenticate first: ping + token
+    client.put_manifest(parse_image('%s/budget/retag:warm' % harness.token.host), client.get_manifest(parse_image(source)).raw,
+                        'application/vnd.oci.image.manifest.v1+json')  # and hold a push token
+    before = len(client.log)
+    registry_tag.run(client, _tag_params(source, ['prod']), False)
+    assert _calls(client, before) == [('GET', 't00', 200), ('HEAD', 'prod', 404), ('PUT', 'prod', 201)]
+    before = len(client.log)
+    result = registry_tag.run(client, _tag_params(source, ['prod', 'warm', 't00']), False)
+    assert not result['changed']
+    assert _calls(client, before) == [('GET', 't00', 200), ('HEAD', 'prod', 200), ('HEAD', 'warm', 200), ('HEAD', 't00', 200)]
+    before = len(client.log)
+    by_digest = registry_tag.run(client, _tag_params('%s/budget/retag@%s' % (harness.token.host, result['digest']), ['prod']), False)
+    assert not by_digest['changed'] and _calls(client, before) == [('HEAD', 'prod', 200)]
+
+
+def test_registry_tag_cross_repository_budget(harness):
+    """One image to another repository: GET source, HEAD tag, HEAD + mount per blob, PUT; nothing uploaded."""
+    from ansible_collections.oci.registry.plugins.modules import registry_tag
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    seed_tags(harness.token, 'budget/mount-src', 1)
+    before = len(client.log)
+    registry_tag.run(client, _tag_params('%s/budget/mount-src:t00' % harness.token.host, ['v1'],
+                                         repository='%s/budget/mount-dst' % harness.token.host), False)
+    calls = [(m, p) for (m, p, _s), r in zip(_calls(client, before), client.log.records[before:]) if r.path not in ('/v2/', '/token')]
+    assert calls[:2] == [('GET', 't00'), ('HEAD', 'v1')] and calls[-1] == ('PUT', 'v1')
+    assert sorted(calls[2:-1]) == [('HEAD', 'blobs')] * 2 + [('POST', 'uploads')] * 2  # the two blobs move concurrently
+    # pull on the source, pull on the target (its tag HEAD), then one token for the mount (push target + pull source) that the PUT reuses
+    assert client.log.count('GET', '/token') == 3
+
+
+# registry_archive (issue 10)
+
+def test_archive_export_and_import_budgets(harness, tmp_path):
+    """Export of one image: one GET per manifest and blob. Import: HEAD the tag, HEAD each blob, upload (POST + PUT)
+    each, PUT the manifest. A rerun of the import is one HEAD per image."""
+    from ansible_collections.oci.registry.plugins.modules import registry_archive  # pylint: disable=import-outside-toplevel
+    from harness.seed import push_image  # pylint: disable=import-outside-toplevel
+    registry = harness.token
+    admin = ConnectionOptions(username='admin', password=registry.users['admin'], plain_http=True)
+    push_image(registry, 'budget/archive-src', 'v1', content='archive budget\n', verify=registry.verify)
+    path = str(tmp_path / 'a.tar')
+    base = {'state': 'exported', 'path': path, 'images': ['%s/budget/archive-src:v1' % registry.host], 'registry': None,
+            'platforms': None, 'referrers': False}
+    client = RegistryClient(admin)
+    registry_archive.run(client, base, False)
+    assert [(r.method, r.path.rsplit('/', 2)[-2], r.status) for r in client.log.records if r.path != '/token'] == [
+        ('GET', 'v2', 401), ('GET', 'manifests', 200), ('GET', 'blobs', 200), ('GET', 'blobs', 200)]
+    imp = dict(base, state='imported', images=[{'source': 'v1', 'target': '%s/budget/archive-dst:v1' % registry.host}])
+    client = RegistryClient(admin)
+    registry_archive.run(client, imp, False)
+    calls = [(r.method, r.path.split('/')[-2] if '/uploads/' not in r.path else 'uploads', r.status)
+             for r in client.log.records if r.path not in ('/token', '/v2/')]
+    assert calls == [('HEAD', 'manifests', 404)] + [('HEAD', 'blobs', 404), ('POST', 'uploads', 202), ('PUT', 'uploads', 201)] * 2 + [
+        ('PUT', 'manifests', 201)]
+    client = RegistryClient(admin)
+    assert not registry_archive.run(client, imp, False)['changed']
+    assert [(r.method, r.status) for r in client.log.records if r.path not in ('/token', '/v2/')] == [('HEAD', 200)]
