@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 import typing as t
+
+import ansible_collections
+
+BIN_DIR = os.path.dirname(sys.executable)
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
@@ -50,3 +57,26 @@ def report(as_json: bool, scenario: str, ours: float, peer: t.Optional[float], p
             scenario, ours * 1000, peer_name, '%.1f' % (peer * 1000) if peer is not None else '-',
             '%.2f' % ratio if ratio is not None else '-', verdict, notes), flush=True)
     return row
+
+
+class Playbooks:
+    """Write and run localhost playbooks with the staged collection, in a clean environment under `tmp`."""
+
+    def __init__(self, tmp: str) -> None:
+        root = os.path.dirname(os.path.abspath(list(ansible_collections.__path__)[0]))
+        self.tmp = tmp
+        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false',
+                        ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+                        ANSIBLE_LOCAL_TEMP=os.path.join(tmp, 'tmp'), HOME=tmp)
+        self.env.pop('PYTHONPATH', None)
+
+    def write(self, name: str, tasks: str) -> t.Callable[[], None]:
+        """A playbook of `tasks` (YAML, indented for a play's task list); returns what runs it."""
+        path = os.path.join(self.tmp, name + '.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            handle.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n' + tasks)
+        return lambda: self.run(path)
+
+    def run(self, path: str) -> None:
+        subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), path, '-i', 'localhost,', '-c', 'local'], check=True,
+                       env=self.env, stdout=subprocess.DEVNULL)

@@ -14,35 +14,21 @@ playbooks, minus a one-debug-task playbook's fixed cost; 1 tag and --tags tags.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 
-import ansible_collections
 from harness import Harness
 from harness.seed import PushClient, push_image
 
-from _bench import median_time, parser, report
-
-BIN_DIR = os.path.dirname(sys.executable)
-
-
-def write_playbook(path, tasks):
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n' + tasks)
-
+from _bench import Playbooks, median_time, parser, report
 
 def main(argv=None):
     parse = parser(__doc__)
     parse.add_argument('--tags', type=int, default=20)
     args = parse.parse_args(argv)
-    root = os.path.dirname(os.path.abspath(list(ansible_collections.__path__)[0]))
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         registry = harness.open
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCAL_TEMP=os.path.join(tmp, 'tmp'), HOME=tmp)
-        env.pop('PYTHONPATH', None)
+        playbook = Playbooks(tmp).write
         pusher = PushClient(registry.url)
 
         def seed(repository, count):
@@ -50,12 +36,6 @@ def main(argv=None):
                 for index in range(count):
                     push_image(pusher, repository, 't%02d' % index, content='%s %d\n' % (repository, index))
             return push
-
-        def playbook(name, tasks):
-            path = os.path.join(tmp, name + '.yml')
-            write_playbook(path, tasks)
-            return lambda: subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), path, '-i', 'localhost,', '-c', 'local'],
-                                          check=True, env=env, stdout=subprocess.DEVNULL)
 
         fixed = median_time(playbook('fixed', '    - ansible.builtin.debug:\n        msg: fixed cost\n'), args.rounds)
         for count in (1, args.tags):

@@ -13,49 +13,30 @@ ansible-playbook), --tasks registry_manifest_info tasks, and --tasks ping tasks.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 
-import ansible_collections
 from harness import Harness
 
-from _bench import median_time, parser, report
-
-BIN_DIR = os.path.dirname(sys.executable)
-
-
-def playbook(path, task, count):
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write('- hosts: localhost\n  gather_facts: false\n  tasks:\n' + task * count)
-
-
-def run_playbook(path, env):
-    subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), path, '-i', 'localhost,', '-c', 'local'], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+from _bench import Playbooks, median_time, parser, report
 
 
 def main(argv=None):
     parse = parser(__doc__)
     parse.add_argument('--tasks', type=int, default=20)
     args = parse.parse_args(argv)
-    root = os.path.dirname(os.path.abspath(list(ansible_collections.__path__)[0]))
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         harness.seed()
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCAL_TEMP=os.path.join(tmp, 'tmp'), HOME=tmp)
-        env.pop('PYTHONPATH', None)
+        playbooks = Playbooks(tmp)
         books = {}
         for name, task, count in (
                 ('fixed', '    - ansible.builtin.debug:\n        msg: fixed cost\n', 1),
                 ('ping', '    - ansible.builtin.ping:\n', args.tasks),
                 ('ours', '    - oci.registry.registry_manifest_info:\n        image: %s/test/oci-image:v1\n        plain_http: true\n'
                  % harness.open.host, args.tasks)):
-            books[name] = os.path.join(tmp, '%s.yml' % name)
-            playbook(books[name], task, count)
-            run_playbook(books[name], env)  # warm caches, and fail early
-        times = {name: median_time(lambda path=path: run_playbook(path, env), args.rounds) for name, path in books.items()}
+            books[name] = playbooks.write(name, task * count)
+            books[name]()  # warm caches, and fail early
+        times = {name: median_time(book, args.rounds) for name, book in books.items()}
     per_task = {name: (times[name] - times['fixed']) / args.tasks for name in ('ours', 'ping')}
     report(args.json, 'module overhead per task', per_task['ours'], per_task['ping'], 'ansible.builtin.ping task', 1.3,
            'registry_manifest_info on an open registry; (t(%d tasks) - t(1 debug task)) / %d' % (args.tasks, args.tasks))

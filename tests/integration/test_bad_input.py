@@ -16,15 +16,18 @@ import os
 
 import pytest
 
+from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+from ansible_collections.oci.registry.plugins.modules import registry_tag as tag
 
 from harness.seed import push_image
 from stress import accepted_writes, assert_one_line, registry_writes, run_lookup, run_module
 
 BAD_DIGEST = 'sha256:' + 'ab' * 31
-MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login}
+MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login, 'registry_tag': tag,
+           'registry_archive': archive}
 
 
 def _docker_config(tmp, content):
@@ -55,12 +58,40 @@ def _login(h, d, **extra):
                 **extra)
 
 
+def _tag(h, source='test/oci-image:v1', **extra):
+    return dict({'source': '%s/%s' % (h.open.host, source), 'tags': ['copy'], 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _archive(h, d, **extra):
+    return dict({'state': 'exported', 'path': os.path.join(d, 'out.tar'), 'images': ['%s/test/oci-image:v1' % h.open.host],
+                 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _corrupt_archive(d, content):
+    path = os.path.join(d, 'corrupt.tar')
+    with open(path, 'wb') as handle:
+        handle.write(content)
+    return path
+
+
 def _no_deletes(h):
     """A registry with storage.delete.enabled off, holding one image (started once, on first use)."""
     if 'nodelete' not in h.registries:
         h.add_registry('nodelete', 'open', delete_enabled=False)
         push_image(h['nodelete'], 'keep/me', 'v1')
     return h['nodelete']
+
+
+def _tar_without_index():
+    """A valid tar that is no OCI layout: an oci-layout file and nothing else."""
+    import io  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+    data, raw = b'{"imageLayoutVersion": "1.0.0"}', io.BytesIO()
+    with tarfile.open(fileobj=raw, mode='w') as tar:
+        info = tarfile.TarInfo('oci-layout')
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
 
 
 def _closed_port():
@@ -171,6 +202,29 @@ ROWS = [
      ['not a docker/podman auth file']),
     ('login-untrusted-tls', 'registry_login', lambda h, d: _login(h, d, registry=h.basic_tls.host, plain_http=False, username='alice',
                                                                   password='x' * 12), ['TLS', 'ca_cert']),
+    # registry_tag
+    ('tag-bad-source', 'registry_tag', lambda h, d: _tag(h, 'Test/OCI:v1'), ['source', 'lowercase']),
+    ('tag-bad-target-tag', 'registry_tag', lambda h, d: _tag(h, tags=['ok', '.bad']), ['tag', '.bad']),
+    ('tag-no-tags', 'registry_tag', lambda h, d: _tag(h, tags=[]), ['tags']),
+    ('tag-bad-repository', 'registry_tag', lambda h, d: _tag(h, repository='Not Valid'), ['repository']),
+    ('tag-overwrite-not-bool', 'registry_tag', lambda h, d: _tag(h, overwrite='perhaps'), ['overwrite', 'bool']),
+    ('tag-source-auth-unknown-key', 'registry_tag', lambda h, d: _tag(h, source_auth={'pasword': 'x'}), ['source_auth', 'pasword']),
+    ('tag-missing-source', 'registry_tag', lambda h, d: _tag(h, 'test/nothing:v1'), ['test/nothing:v1', 'not found']),
+    ('tag-reader-cannot-push', 'registry_tag', lambda h, d: dict(_tag(h), source='%s/test/oci-image:v1' % h.token.host, username='reader',
+                                                                 password=h.token.users['reader']), ['insufficient scope']),
+    # registry_archive
+    ('archive-state-unknown', 'registry_archive', lambda h, d: _archive(h, d, state='saved'), ['state', 'exported', 'imported']),
+    ('archive-export-without-images', 'registry_archive', lambda h, d: _archive(h, d, images=None), ['images']),
+    ('archive-export-bad-image', 'registry_archive', lambda h, d: _archive(h, d, images=['%s/Bad:v1' % h.open.host]), ['lowercase']),
+    ('archive-export-bad-platform', 'registry_archive', lambda h, d: _archive(h, d, platforms=['linux']), ['platform', 'os/architecture']),
+    ('archive-import-missing-file', 'registry_archive', lambda h, d: _archive(h, d, state='imported', path=os.path.join(d, 'nope.tar'),
+                                                                              images=None, registry=h.open.host), ['nope.tar']),
+    ('archive-import-corrupt', 'registry_archive',
+     lambda h, d: _archive(h, d, state='imported', path=_corrupt_archive(d, b'this is not a tar archive at all' * 40), images=None,
+                           registry=h.open.host), ['corrupt.tar']),
+    ('archive-import-truncated-tar', 'registry_archive',
+     lambda h, d: _archive(h, d, state='imported', path=_corrupt_archive(d, _tar_without_index()), images=None,
+                           registry=h.open.host), ['corrupt.tar']),
     # the lookup
     ('lookup-workers-zero', 'lookup', lambda h, d: {'terms': ['%s/test/oci-image:v1' % h.open.host], 'workers': 0, 'plain_http': True},
      ['workers must be between 1 and 32']),
