@@ -47,6 +47,7 @@ from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
 from ._store import CHUNK_SIZE, ImageStore, verified
+from ._transport import body_chunks
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
@@ -156,7 +157,7 @@ class RegistryRepository:
     def open_blob(self, digest: str) -> t.Iterator[t.Iterator[bytes]]:
         response = self.client.open_blob(self.ref, digest)
         try:
-            yield response.iter_content(CHUNK_SIZE)
+            yield body_chunks(response, CHUNK_SIZE, 'blob %s of %s' % (digest, self.ref.name))
         finally:
             response.close()
 

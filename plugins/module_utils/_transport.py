@@ -149,18 +149,23 @@ def read_capped(response: t.Any, cap: int, what: str) -> bytes:
         response.close()
         raise ResponseTooLargeError('%s is %s bytes, more than the %d bytes allowed' % (what, length, cap))
     chunks, total = [], 0
+    for chunk in body_chunks(response, 65536, what):
+        total += len(chunk)
+        if total > cap:
+            response.close()
+            raise ResponseTooLargeError('%s is larger than the %d bytes allowed' % (what, cap))
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
+def body_chunks(response: t.Any, size: int, what: str) -> t.Iterator[bytes]:
+    """A streamed body's chunks; a connection that breaks mid-body is a RegistryConnectionError, not requests' exception."""
     try:
-        for chunk in response.iter_content(65536):
-            total += len(chunk)
-            if total > cap:
-                response.close()
-                raise ResponseTooLargeError('%s is larger than the %d bytes allowed' % (what, cap))
-            chunks.append(chunk)
+        yield from response.iter_content(size)
     except OSError as exc:  # requests' ChunkedEncodingError/ConnectionError: the connection broke mid-body
         response.close()
-        raise RegistryConnectionError('%s was cut off before its end: %s' % (what, _reason(exc)),
-            url=getattr(response, 'url', None), hint='the connection to the registry broke while reading; run again') from None
-    return b''.join(chunks)
+        raise RegistryConnectionError('%s was cut off before its end: %s' % (what, _reason(exc)), url=getattr(response, 'url', None),
+                                      hint='the connection to the registry broke while reading; run again') from None
 
 
 class Transport:

@@ -21,9 +21,11 @@ from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+from ansible_collections.oci.registry.plugins.modules import registry_tag as tag
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok
@@ -342,3 +344,52 @@ def test_login_with_the_token_server_failing_leaves_no_file(harness, clean, tmp_
     assert_one_line(message, 'token request')
     assert harness.token.users['reader'] not in message
     assert not auth_file.exists()
+
+
+# registry_tag: reads are retried, the manifest PUT is not, and a cross-registry copy sends no credentials to storage.
+
+def _tag_params(source, tags, **extra):
+    return dict(FAST, source=source, tags=tags, plain_http=True, **extra)
+
+
+def test_tag_retries_reads_and_writes_once(harness, clean):
+    clean.open.add(Fault.status(503), method='GET', path=MANIFEST, count=2)
+    kind, result, _client = run_module(tag, _tag_params('%s/test/oci-image:v1' % clean.open.host, ['faults-retried']))
+    assert kind == 'ok', result
+    assert result['digest'] == harness.seeded['open']['oci_image']['digest']
+    assert clean.open.count('PUT', r'/manifests/faults-retried$') == 1
+
+
+def test_tag_503_on_the_manifest_put_leaves_no_tag(harness, clean):
+    clean.open.add(Fault.status(503), method='PUT', path=r'/manifests/faults-refused$', count=None)
+    kind, message, _client = run_module(tag, _tag_params('%s/test/oci-image:v1' % clean.open.host, ['faults-refused']))
+    assert kind == 'error'
+    assert_one_line(message, 'HTTP 503')
+    assert clean.open.count('PUT') == 1  # never retried
+    assert 'faults-refused' not in _tags_left(harness, 'test/oci-image')
+
+
+def test_cross_registry_copy_with_redirected_source_blobs(harness, clean):
+    """Source on the token registry (its blobs redirected to storage), target on the open one."""
+    clean.token.add(Fault.redirect(clean.storage), method='GET', path=r'/blobs/', count=None)
+    source_auth = {'username': 'reader', 'password': harness.token.users['reader'], 'plain_http': True}
+    kind, result, _client = run_module(tag, _tag_params('%s/test/oci-image:v1' % clean.token.host, ['from-token'],
+                                                        repository='%s/faults/copied' % clean.open.host, source_auth=source_auth))
+    assert kind == 'ok', result
+    assert result['digest'] == harness.seeded['token']['oci_image']['digest']
+    assert clean.token.count('GET', r'/blobs/', fault='redirect') >= 2  # config and layer
+    assert clean.storage.authorization_seen == []
+
+
+# registry_archive: a broken download leaves no archive behind.
+
+@pytest.mark.parametrize('fault,needle', [(lambda: Fault.truncate(5), 'cut off'), (Fault.corrupt, 'sha256:')], ids=['truncated', 'corrupt'])
+def test_archive_export_with_a_broken_blob_leaves_no_file(clean, tmp_path, fault, needle):
+    clean.open.add(fault(), method='GET', path=BLOB, count=None)
+    path = tmp_path / 'out.tar'
+    kind, message, _client = run_module(archive, dict(FAST, state='exported', path=str(path), images=['%s/test/oci-image:v1' % clean.open.host],
+                                                      plain_http=True))
+    assert kind == 'error'
+    assert_one_line(message, needle)
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file either
