@@ -42,7 +42,7 @@ def parse_registry(text: t.Any, option: str = 'registry') -> ImageReference:
         ref = ImageReference.parse_repository('%s/x' % text)
     except ValueError as exc:
         raise InvalidInputError('%s: %s' % (option, str(exc).replace('%s/x' % text, text))) from None
-    if ref.repository != 'x':  # the first component was not a host (no ".", ":" and not localhost)
+    if ref.repository not in ('x', 'library/x'):  # the first component was not a host (no ".", ":" and not localhost)
         raise InvalidInputError('%s %r is not a registry host: a host has a "." or a ":port", or is localhost (Docker Hub is docker.io)'
                                 % (option, text))
     return ImageReference(ref.registry, '')

@@ -304,3 +304,38 @@ def seed_registries(registries: Sequence[Registry]) -> dict[str, dict[str, dict[
     with ThreadPoolExecutor(max_workers=max(1, len(registries))) as pool:
         futures = [(registry.name, pool.submit(seed_all, registry)) for registry in registries]
         return {name: future.result() for name, future in futures}
+
+
+# Many tags and many repositories, fast (registry_tags_info, registry_search_info)
+
+def put_tags(target: Union[str, PushClient, Registry], repository: str, source_tag: str, tags: Sequence[str], *,
+             workers: int = 8, username: Optional[str] = None, password: Optional[str] = None,
+             verify: Union[bool, str] = True) -> str:
+    """Put the manifest of ``repository:source_tag`` under every tag given, concurrently; returns its digest."""
+    client = _client_for(target, username, password, verify)
+    response = client.get_manifest(repository, source_tag)
+    raw, media_type = response.content, response.headers["Content-Type"].split(";")[0]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda tag: client.put_manifest(repository, tag, raw, media_type), tags))
+    return sha256_digest(raw)
+
+
+def copy_to_repositories(target: Union[str, PushClient, Registry], source: str, tag: str, repositories: Sequence[str], *,
+                         workers: int = 8, username: Optional[str] = None, password: Optional[str] = None,
+                         verify: Union[bool, str] = True) -> str:
+    """Mount the blobs of ``source:tag`` into each repository and put its manifest there under the same tag."""
+    client = _client_for(target, username, password, verify)
+    response = client.get_manifest(source, tag)
+    raw, media_type = response.content, response.headers["Content-Type"].split(";")[0]
+    document = json.loads(raw)
+    blobs = [document["config"]["digest"]] + [layer["digest"] for layer in document.get("layers", [])]
+
+    def copy(repository: str) -> None:
+        for digest in blobs:
+            client.request("POST", f"/v2/{repository}/blobs/uploads/?mount={digest}&from={source}",
+                           f"repository:{repository}:pull,push", (201,))
+        client.put_manifest(repository, tag, raw, media_type)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(copy, repositories))
+    return sha256_digest(raw)
