@@ -6,7 +6,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
@@ -308,34 +310,30 @@ def seed_registries(registries: Sequence[Registry]) -> dict[str, dict[str, dict[
 
 # Many tags and many repositories, fast (registry_tags_info, registry_search_info)
 
-def put_tags(target: Union[str, PushClient, Registry], repository: str, source_tag: str, tags: Sequence[str], *,
-             workers: int = 8, username: Optional[str] = None, password: Optional[str] = None,
-             verify: Union[bool, str] = True) -> str:
-    """Put the manifest of ``repository:source_tag`` under every tag given, concurrently; returns its digest."""
-    client = _client_for(target, username, password, verify)
-    response = client.get_manifest(repository, source_tag)
-    raw, media_type = response.content, response.headers["Content-Type"].split(";")[0]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda tag: client.put_manifest(repository, tag, raw, media_type), tags))
-    return sha256_digest(raw)
+def link_tags_on_disk(registry: Registry, repository: str, digest: str, tags: Sequence[str]) -> None:
+    """Tag an existing manifest many times by writing distribution's tag links straight into the registry's storage.
+
+    The same files a manifest PUT by tag writes (filesystem driver layout of distribution 2.x), for thousands of
+    tags in milliseconds instead of thousands of PUTs. Only for a registry started by this harness, and only for
+    tags that did not exist before (the registry caches nothing about them).
+    """
+    algorithm, hex_digest = digest.split(":", 1)
+    base = os.path.join(registry.root_dir, "data", "docker", "registry", "v2", "repositories", repository, "_manifests", "tags")
+    if not os.path.isdir(base):
+        raise PushError(f"{repository} has no tags on disk at {base}: push one first")
+    for tag in tags:
+        for directory in (os.path.join(base, tag, "current"), os.path.join(base, tag, "index", algorithm, hex_digest)):
+            os.makedirs(directory, exist_ok=True)
+            with open(os.path.join(directory, "link"), "w", encoding="ascii") as handle:
+                handle.write(digest)
 
 
-def copy_to_repositories(target: Union[str, PushClient, Registry], source: str, tag: str, repositories: Sequence[str], *,
-                         workers: int = 8, username: Optional[str] = None, password: Optional[str] = None,
-                         verify: Union[bool, str] = True) -> str:
-    """Mount the blobs of ``source:tag`` into each repository and put its manifest there under the same tag."""
-    client = _client_for(target, username, password, verify)
-    response = client.get_manifest(source, tag)
-    raw, media_type = response.content, response.headers["Content-Type"].split(";")[0]
-    document = json.loads(raw)
-    blobs = [document["config"]["digest"]] + [layer["digest"] for layer in document.get("layers", [])]
+def clone_repository_on_disk(registry: Registry, source: str, repositories: Sequence[str]) -> None:
+    """Make many repositories with the same content by copying ``source``'s storage tree (links only, no blob data).
 
-    def copy(repository: str) -> None:
-        for digest in blobs:
-            client.request("POST", f"/v2/{repository}/blobs/uploads/?mount={digest}&from={source}",
-                           f"repository:{repository}:pull,push", (201,))
-        client.put_manifest(repository, tag, raw, media_type)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(copy, repositories))
-    return sha256_digest(raw)
+    Each copy is what pushing the same image there (mounts plus manifest PUTs) would have written, in a fraction of the
+    time. Only for a registry started by this harness, and only for new repository names.
+    """
+    root = os.path.join(registry.root_dir, "data", "docker", "registry", "v2", "repositories")
+    for repository in repositories:
+        shutil.copytree(os.path.join(root, source), os.path.join(root, repository), ignore=shutil.ignore_patterns("_uploads"))

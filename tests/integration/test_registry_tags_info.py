@@ -20,7 +20,7 @@ from ansible_collections.oci.registry.plugins.module_utils._transport import Con
 from ansible_collections.oci.registry.plugins.module_utils._vendors import VendorEndpoints
 
 from conftest import assert_ok, connection_vars
-from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, push_image, put_tags
+from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, link_tags_on_disk, push_image
 
 DEFAULTS = {'match': None, 'exclude': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8}
 VERSIONS = ['1.2.9', '1.2.10', 'v1.10.0', '1.9.0', '2.0.0-rc.1', '2.0.0', 'latest', 'main',
@@ -92,9 +92,8 @@ def test_created_order_uses_config_dates_and_newest_child_of_an_index(harness: t
 
 def test_many_tags_in_one_list_request(harness: t.Any) -> None:
     registry = harness.open
-    push_image(registry, 'tags/many', 'seed', content='many\n')
-    tags = ['1.0.%d' % i for i in range(2500)]
-    put_tags(registry, 'tags/many', 'seed', tags)
+    pushed = push_image(registry, 'tags/many', 'seed', content='many\n')
+    link_tags_on_disk(registry, 'tags/many', pushed['digest'], ['1.0.%d' % i for i in range(2500)])
     client = RegistryClient(ConnectionOptions(plain_http=True))
     result = run_tags(client, '%s/tags/many' % registry.host, sort='semver', order='desc', limit=3)
     assert result['tags'] == ['1.0.2499', '1.0.2498', '1.0.2497']  # 1.0.2499 after 1.0.999: numbers, not strings
