@@ -147,15 +147,16 @@ def sort_details(details: t.List[t.Dict[str, t.Any]], sort: str, order: str,
 class CreatedResolver:
     """A tag's digest and created time: its config's ``created``, or for an index its newest child's.
 
-    Every distinct manifest and config is fetched once, however many tags share it and
-    however many threads ask. Children without a platform image config (attestations) are skipped.
+    Every distinct manifest and config is fetched once, however many tags share it and however
+    many threads ask at the same time (the first asks, the others wait for its answer).
+    Children without a platform (attestations) and non-image configs have no created time.
     """
 
     def __init__(self, client: 'RegistryClient', ref: ImageReference) -> None:
         self.client = client
         self.ref = ref
         self._lock = threading.Lock()
-        self._created: t.Dict[str, t.Optional[float]] = {}  # manifest digest -> created
+        self._created: t.Dict[str, '_Once'] = {}  # manifest digest -> its created time, once known
 
     def resolve(self, tag: str) -> t.Tuple[str, t.Optional[float]]:
         manifest = self.client.get_manifest(self.ref.with_tag(tag))
@@ -163,17 +164,42 @@ class CreatedResolver:
 
     def _created_of(self, manifest: Manifest) -> t.Optional[float]:
         with self._lock:
-            if manifest.digest in self._created:
-                return self._created[manifest.digest]
+            once = self._created.get(manifest.digest)
+            owner = once is None
+            if once is None:
+                once = self._created[manifest.digest] = _Once()
+        if not owner:
+            return once.wait()
+        try:
+            once.value = self._compute(manifest)
+        except BaseException as exc:
+            once.error = exc
+            raise
+        finally:
+            once.done.set()
+        return once.value
+
+    def _compute(self, manifest: Manifest) -> t.Optional[float]:
         if manifest.is_index:
             children = [c['digest'] for c in manifest.children if c['digest'] and c['platform'] not in (None, 'unknown/unknown')]
-            times = [self._created_of(self.client.get_manifest(self.ref, digest)) for digest in children]
-            known = [when for when in times if when is not None]
-            created = max(known) if known else None
-        elif (manifest.config_descriptor or {}).get('mediaType') in IMAGE_CONFIG_TYPES:
-            created = parse_created(self.client.get_config(self.ref, manifest).get('created'))
-        else:
-            created = None
-        with self._lock:
-            self._created[manifest.digest] = created
-        return created
+            known = [when for when in (self._created_of(self.client.get_manifest(self.ref, digest)) for digest in children)
+                     if when is not None]
+            return max(known) if known else None
+        if (manifest.config_descriptor or {}).get('mediaType') in IMAGE_CONFIG_TYPES:
+            return parse_created(self.client.get_config(self.ref, manifest).get('created'))
+        return None
+
+
+class _Once:
+    """One computation's result, for the threads waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: t.Optional[float] = None
+        self.error: t.Optional[BaseException] = None
+
+    def wait(self) -> t.Optional[float]:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
