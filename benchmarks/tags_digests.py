@@ -38,8 +38,8 @@ def bare_heads(registry, repository, tags, user):
     session.mount('http://', requests.adapters.HTTPAdapter(pool_maxsize=WORKERS))
     headers = {'Accept': ACCEPT}
     if user:
-        pusher = PushClient(registry.url, user, registry.users[user])
-        headers['Authorization'] = 'Bearer ' + pusher.token('repository:%s:pull' % repository)
+        pusher = PushClient(registry.url, user, registry.users[user], verify=registry.verify)
+        headers.update(pusher._auth_headers('repository:%s:pull' % repository))  # pylint: disable=protected-access
 
     def head(tag):
         response = session.head('%s/v2/%s/manifests/%s' % (registry.url, repository, tag), headers=headers)

@@ -51,9 +51,9 @@ options:
     type: int
     default: 1000
 notes:
-  - Request budget on a catalog: one request per page of O(page_size) names (distribution sends at most 1000 per page),
+  - Request budget on a catalog is one request per page of O(page_size) names (distribution sends at most 1000 per page),
     plus authentication (one ping, and one token on token registries). On Docker Hub, one request per page of up to
-    100 results; the search API needs no credentials.
+    100 results, and the search API needs no credentials.
 seealso:
   - module: oci.registry.registry_tags_info
 '''

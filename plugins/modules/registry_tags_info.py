@@ -15,10 +15,10 @@ description:
   - Filters tags with regular expressions (O(match), O(exclude)), sorts them by name, version or creation time, and keeps
     the first O(limit). Named groups of O(match) come back per tag in RV(details), so structured tags
     (for example C(<datetime>-<user>-<hash>-<state>) from CI) can be read without further parsing.
-  - Work happens in this order, so nothing is fetched that the answer does not need: list, filter,
+  - Work happens in this order, so nothing is fetched that the answer does not need. List, filter,
     read creation times (only for O(sort=created)), sort, cut to O(limit), then resolve digests (only for O(digests=true)).
   - A missing repository is reported as RV(exists=false) with no tags, not as a failure. A repository whose tags
-    were all deleted (the registry answers C(tags: null)) exists and has no tags.
+    were all deleted (the registry lists its C(tags) as V(null)) exists and has no tags.
 author:
   - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
@@ -83,7 +83,7 @@ options:
     default: 8
 notes:
   - Registries list tags in no guaranteed order; the order returned is always the one O(sort) and O(order) ask for.
-  - Request budget for a registry sending all tags in one page (distribution does): one list request, plus with
+  - Request budget for a registry sending all tags in one page (distribution does) is one list request, plus with
     O(digests=true) one HEAD per returned tag, plus authentication (one ping, one token on token registries).
 seealso:
   - module: oci.registry.registry_manifest_info

@@ -76,7 +76,7 @@ def test_created_order_uses_config_dates_and_newest_child_of_an_index(harness: t
                 for platform, when in ((('linux', 'amd64', None), '2022-01-01T00:00:00Z'), (('linux', 'arm64', 'v8'), '2023-01-01T00:00:00Z'))]
     index = json.dumps({'schemaVersion': 2, 'mediaType': OCI_INDEX, 'manifests': [
         {'mediaType': OCI_MANIFEST, 'digest': c['digest'], 'size': c['size'],
-         'platform': dict(zip(('os', 'architecture', 'variant'), [p for p in c['platform'].split('/')]))} for c in children]}).encode()
+         'platform': dict(zip(('os', 'architecture', 'variant'), c['platform'].split('/')))} for c in children]}).encode()
     index_digest = PushClient(registry.url).put_manifest(repository, 'multi', index, OCI_INDEX)
     client = RegistryClient(ConnectionOptions(plain_http=True))
     result = run_tags(client, '%s/%s' % (registry.host, repository), sort='created')
