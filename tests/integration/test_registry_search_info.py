@@ -6,10 +6,7 @@ and against a local server replaying Docker Hub's search API (Docker Hub is not 
 
 from __future__ import annotations
 
-import json
-import threading
 import typing as t
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,6 +19,7 @@ from ansible_collections.oci.registry.plugins.module_utils._vendors import Vendo
 
 from conftest import assert_ok
 from harness.seed import clone_repository_on_disk, push_image
+from replay import JsonReplay, serve
 
 DEFAULTS = {'query': None, 'limit': None, 'page_size': 1000}
 # 320 repositories: 300 under apps/, 20 under tools/, plus the one they were cloned from.
@@ -102,47 +100,32 @@ def test_bad_input_fails_before_any_request(params: t.Dict[str, t.Any], message:
     assert len(client.log) == 0
 
 
-class HubSearchReplay(BaseHTTPRequestHandler):
+class HubSearchReplay(JsonReplay):
     """Answers GET /v1/search?q=&n=&page= in the documented shape of Docker Hub's search API
     (VENDOR-APIS.md section 1: moby registry/search_session.go, api/types/registry/search.go), 150 results in all."""
 
     TOTAL = 150
-    requests: t.List[t.Dict[str, t.List[str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802  pylint: disable=invalid-name
-        parts = urlsplit(self.path)
+    def answer(self, path: str) -> t.Tuple[int, t.Any]:
+        parts = urlsplit(path)
         query = parse_qs(parts.query)
-        self.requests.append(query)
         size, page = int(query['n'][0]), int(query['page'][0])
         names = ['nginx'] + ['user%03d/%s-app' % (i, query['q'][0]) for i in range(1, self.TOTAL)]
         chunk = names[(page - 1) * size:page * size]
-        body = json.dumps({
+        return (200 if parts.path == '/v1/search' else 404), {
             'num_pages': -(-self.TOTAL // size), 'num_results': self.TOTAL, 'page_size': size, 'page': page, 'query': query['q'][0],
             'results': [{'name': name, 'description': 'about %s' % name, 'star_count': 100 - i, 'is_official': name == 'nginx',
                          'is_automated': False} for i, name in enumerate(chunk)],
-        }).encode()
-        self.send_response(200 if parts.path == '/v1/search' else 404)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: t.Any) -> None:  # pylint: disable=arguments-differ
-        pass
+        }
 
 
 @pytest.fixture
 def hub_client() -> t.Iterator[RegistryClient]:
     """A client whose Docker Hub search URL is the local replay server (the VendorEndpoints seam)."""
-    server = ThreadingHTTPServer(('127.0.0.1', 0), HubSearchReplay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    HubSearchReplay.requests = []
-    client = RegistryClient(ConnectionOptions())
-    client.vendors = VendorEndpoints(hub_search_url='http://127.0.0.1:%d/v1/search' % server.server_address[1])
-    yield client
-    server.shutdown()
-    server.server_close()
+    with serve(HubSearchReplay) as host:
+        client = RegistryClient(ConnectionOptions())
+        client.vendors = VendorEndpoints(hub_search_url='http://%s/v1/search' % host)
+        yield client
 
 
 @pytest.mark.parametrize('limit,count,pages', [(None, 25, [('25', '1')]), (3, 3, [('3', '1')]),
@@ -156,8 +139,9 @@ def test_docker_hub_search_pages_until_limit(hub_client: RegistryClient, limit: 
     assert result['repositories'][0] == {'name': 'nginx', 'repository': 'docker.io/library/nginx', 'description': 'about nginx',
                                          'star_count': 100, 'is_official': True, 'is_automated': False}
     assert result['repositories'][1]['repository'] == 'docker.io/user001/web-app'
-    assert [(q['n'][0], q['page'][0]) for q in HubSearchReplay.requests] == pages
-    assert all(q['q'] == ['web'] for q in HubSearchReplay.requests)
+    queries = [parse_qs(urlsplit(path).query) for path in HubSearchReplay.requests]
+    assert [(q['n'][0], q['page'][0]) for q in queries] == pages
+    assert all(q['q'] == ['web'] for q in queries)
     assert [r.host for r in hub_client.log.records] == ['127.0.0.1:%s' % hub_client.vendors.hub_search_url.split(':')[2].split('/')[0]] * len(pages)
 
 

@@ -7,9 +7,7 @@ and against a local server replaying Google's extended tags/list (no Google regi
 from __future__ import annotations
 
 import json
-import threading
 import typing as t
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,6 +19,7 @@ from ansible_collections.oci.registry.plugins.module_utils._vendors import Vendo
 
 from conftest import assert_ok, connection_vars
 from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, link_tags_on_disk, push_image
+from replay import JsonReplay, serve
 
 DEFAULTS = {'match': None, 'exclude': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8}
 VERSIONS = ['1.2.9', '1.2.10', 'v1.10.0', '1.9.0', '2.0.0-rc.1', '2.0.0', 'latest', 'main',
@@ -126,7 +125,7 @@ def test_bad_input_fails_before_any_request(params: t.Dict[str, t.Any], message:
     assert len(client.log) == 0
 
 
-class GoogleReplay(BaseHTTPRequestHandler):
+class GoogleReplay(JsonReplay):
     """Answers GET /v2/ and GET /v2/team/app/tags/list with the shape of Google's extended listing (VENDOR-APIS.md section 2)."""
 
     LISTING = {
@@ -143,31 +142,16 @@ class GoogleReplay(BaseHTTPRequestHandler):
                                    'timeCreatedMs': '1600000000000', 'timeUploadedMs': '1600000000000'},
         },
     }
-    requests: t.List[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802  pylint: disable=invalid-name
-        self.requests.append(self.path)
-        body = b'{}' if self.path == '/v2/' else json.dumps(self.LISTING).encode()
-        status = 200 if self.path in ('/v2/', '/v2/team/app/tags/list') else 404
-        self.send_response(status)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: t.Any) -> None:  # pylint: disable=arguments-differ
-        pass
+    def answer(self, path: str) -> t.Tuple[int, t.Any]:
+        if path == '/v2/':
+            return 200, {}
+        return (200, self.LISTING) if path == '/v2/team/app/tags/list' else (404, {})
 
 
 @pytest.fixture
 def google_replay() -> t.Iterator[str]:
-    server = ThreadingHTTPServer(('127.0.0.1', 0), GoogleReplay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    GoogleReplay.requests = []
-    yield '127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve(GoogleReplay) as host:
+        yield host
 
 
 def test_google_manifest_map_gives_created_and_digests_without_more_requests(google_replay: str) -> None:
