@@ -243,7 +243,8 @@ class OCILayout:
         self.bytes_written += size if size is not None else os.path.getsize(os.path.join(self.path, name))
 
     def _add_member(self, name: str, size: int, reader: _ChunkReader) -> None:
-        assert self._tar is not None
+        if self._tar is None:
+            raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
         self._tar.addfile(info, reader)  # type: ignore[arg-type]
@@ -332,7 +333,8 @@ class OCILayout:
         data = json.dumps(dict(_EMPTY_INDEX, manifests=self.entries), indent=2).encode('utf-8')
         if self.is_tar:
             self._add_member(INDEX_FILE, len(data), _ChunkReader([data]))
-            assert self._tar is not None and self._temp is not None
+            if self._tar is None or self._temp is None:
+                raise AssertionError('the tar archive is not open')
             self._tar.close()
             os.chmod(self._temp, 0o644)
             os.replace(self._temp, self.path)

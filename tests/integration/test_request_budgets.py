@@ -157,6 +157,8 @@ def test_repo_delete_on_token_registry_asks_delete_scope_once(harness):
     rerun = RegistryClient(admin)
     assert repo_delete.run(rerun, params, False)['changed'] is False
     assert [(r.method, r.status) for r in rerun.log.records] == [('GET', 401), ('GET', 200), ('HEAD', 404)]
+
+
 # registry_tag (issue 6)
 
 def _tag_params(source, tags, **extra):
