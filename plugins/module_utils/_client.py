@@ -26,7 +26,7 @@ from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform,
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
 from ._vendors import (
-    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, VENDOR_ENDPOINTS, VendorEndpoints, google_manifest_map, google_tag_details, hub_api_url,
+    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, VENDOR_ENDPOINTS, VendorEndpoints, google_manifests, google_tag_details,
     hub_repository_path, hub_search_query, hub_tag_digest, hub_tag_path, hub_tags_path, parse_hub_search, parse_ratelimit,
 )
 
@@ -352,11 +352,11 @@ class RegistryClient:
             body = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
         except (ValueError, UnicodeDecodeError) as exc:
             raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
-        return google_manifest_map(body if isinstance(body, dict) else {})
+        return google_manifests(body)
 
     def _hub(self, ref: ImageReference) -> Transport:
-        """The Transport to Docker Hub's API (HUB_API_URL): its auth is the Hub JWT, sent to that host only."""
-        base_url = hub_api_url().rstrip('/')
+        """The Transport to Docker Hub's API (``vendors.hub_api_url``): its auth is the Hub JWT, sent to that host only."""
+        base_url = self.vendors.hub_api_url.rstrip('/')
         with self._lock:
             transport = self._transports.get(base_url)
             if transport is None:
@@ -539,7 +539,7 @@ class _HubAuth:
         secret = creds.password or creds.token if creds else None
         if not creds or not creds.username or not secret:
             raise AuthenticationError('Docker Hub deletes only through its API at %s, which needs a username and a password or '
-                                      'access token; none were found for docker.io' % hub_api_url(),
+                                      'access token; none were found for docker.io' % self.transport.base_url,
                                       hint='set username and password (or token), or log in to docker.io with docker/podman')
         response = self.transport.send('POST', self.transport.url(HUB_TOKEN_PATH), headers={'Content-Type': 'application/json'},
                                        data=json.dumps({'identifier': creds.username, 'secret': secret}),
@@ -553,7 +553,7 @@ class _HubAuth:
         except (ValueError, UnicodeDecodeError, AttributeError):
             token = None
         if not isinstance(token, str) or not token:
-            raise AuthenticationError('Docker Hub API login at %s returned no access_token' % hub_api_url())
+            raise AuthenticationError('Docker Hub API login at %s returned no access_token' % self.transport.base_url)
         register_secret(token)
         self._token = (token, time.time() + HUB_TOKEN_LIFETIME)
         return token

@@ -4,7 +4,7 @@
 # This is a private module_utils file of oci.registry: do not use it from other collections.
 """registry_repo_delete: how tags, digests and whole repositories are deleted, per kind of registry.
 
-The one place that chooses a strategy (``_vendors.delete_kind`` says which kind a host is):
+The one place that chooses a strategy (``VendorEndpoints.delete_kind`` says which kind a host is):
 
 - ``oci`` (registry API V2): the OCI tag DELETE where the registry supports it, learned from its
   first answer and remembered per host for the run (one probe at most). Where it deletes by digest
@@ -27,7 +27,7 @@ from ._client import Descriptor, RegistryClient
 from ._errors import InvalidInputError, NotFoundError, RegistryError, UnsupportedError
 from ._manifest import INDEX_TYPES, Manifest
 from ._reference import ImageReference
-from ._vendors import GOOGLE_DANGLING_PARENT, delete_kind
+from ._vendors import GOOGLE_DANGLING_PARENT
 
 GC_NOTE = ('the manifests are deleted; their blobs stay on the registry storage until the registry operator runs garbage collection '
            '(distribution: registry garbage-collect)')
@@ -65,7 +65,7 @@ class RepositoryDeleter:
 
     def __init__(self, client: RegistryClient, repo: ImageReference, force: bool, check_mode: bool) -> None:
         self.client, self.repo, self.force, self.check_mode = client, repo, force, check_mode
-        self.kind = delete_kind(repo.registry)
+        self.kind = client.vendors.delete_kind(repo.registry)
         self.out = Outcome()
         self._heads: t.Dict[str, t.Optional[Descriptor]] = {}
         self._manifests: t.Dict[str, t.Optional[Manifest]] = {}
