@@ -159,9 +159,9 @@ class RepositoryDeleter:
     def delete_all(self) -> Outcome:
         """Every tag and the manifests they point at (Docker Hub: the repository itself)."""
         if self.kind == 'docker_hub':
-            tags = self.client.hub_tags(self.repo)
+            tags = self.client.docker_hub(self.repo).tags()
             self.out.deleted = [{'tag': tag, 'digest': digest} for tag, digest in sorted(tags.items())]
-            self.out.repository_deleted = bool(tags) if self.check_mode else self._send(lambda: self.client.hub_delete_repository(self.repo))
+            self.out.repository_deleted = bool(tags) if self.check_mode else self._send(lambda: self.client.docker_hub(self.repo).delete_repository())
             if not self.out.repository_deleted:
                 self.out.absent.append(self.repo.name)
             return self.out
@@ -292,13 +292,13 @@ class RepositoryDeleter:
                                     'name the tags in tags, or set all_tags: true')
         present = {}
         for tag in tags:
-            exists, digest = self.client.hub_tag(self.repo, tag)
+            exists, digest = self.client.docker_hub(self.repo).tag(tag)
             if exists:
                 present[tag] = digest
             else:
                 self.out.absent.append(tag)
         for tag, digest in present.items():
-            if self.check_mode or self._send(lambda tag=tag: self.client.hub_delete_tag(self.repo, tag)):  # type: ignore[misc]
+            if self.check_mode or self._send(lambda tag=tag: self.client.docker_hub(self.repo).delete_tag(tag)):  # type: ignore[misc]
                 self.out.deleted.append({'tag': tag, 'digest': digest})
         return self.out
 
