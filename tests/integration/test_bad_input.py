@@ -20,14 +20,16 @@ from ansible_collections.oci.registry.plugins.modules import registry_archive as
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
 from ansible_collections.oci.registry.plugins.modules import registry_tag as tag
+from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 
 from harness.seed import push_image
 from stress import accepted_writes, assert_one_line, registry_writes, run_lookup, run_module
 
 BAD_DIGEST = 'sha256:' + 'ab' * 31
 MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login, 'registry_tag': tag,
-           'registry_archive': archive}
+           'registry_archive': archive, 'registry_search_info': search_info, 'registry_tags_info': tags_info}
 
 
 def _docker_config(tmp, content):
@@ -72,6 +74,14 @@ def _corrupt_archive(d, content):
     with open(path, 'wb') as handle:
         handle.write(content)
     return path
+
+
+def _tags(h, repository='test/oci-image', **extra):
+    return dict({'repository': '%s/%s' % (h.open.host, repository), 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _search(h, **extra):
+    return dict({'registry': h.open.host, 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
 
 
 def _no_deletes(h):
@@ -225,6 +235,21 @@ ROWS = [
     ('archive-import-truncated-tar', 'registry_archive',
      lambda h, d: _archive(h, d, state='imported', path=_corrupt_archive(d, _tar_without_index()), images=None,
                            registry=h.open.host), ['corrupt.tar']),
+    # registry_tags_info
+    ('tags-bad-match-regex', 'registry_tags_info', lambda h, d: _tags(h, match='v(1'), ['match', 'regular expression']),
+    ('tags-bad-exclude-regex', 'registry_tags_info', lambda h, d: _tags(h, exclude='*latest'), ['exclude', 'regular expression']),
+    ('tags-sort-unknown', 'registry_tags_info', lambda h, d: _tags(h, sort='age'), ['sort', 'semver']),
+    ('tags-order-unknown', 'registry_tags_info', lambda h, d: _tags(h, order='up'), ['order', 'asc']),
+    ('tags-limit-negative', 'registry_tags_info', lambda h, d: _tags(h, limit=-1), ['limit']),
+    ('tags-workers-zero', 'registry_tags_info', lambda h, d: _tags(h, workers=0), ['workers']),
+    ('tags-bad-repository', 'registry_tags_info', lambda h, d: _tags(h, 'Test//x'), ['repository']),
+    ('tags-private-anonymous', 'registry_tags_info', lambda h, d: dict(_tags(h), repository='%s/test/oci-image' % h.token.host,
+                                                                       auth_method='none'), ['HTTP 401']),
+    # registry_search_info
+    ('search-catalog-refused', 'registry_search_info', lambda h, d: dict(_search(h), registry=h.token.host, username='reader',
+                                                                         password=h.token.users['reader']), ['catalog']),
+    ('search-bad-registry', 'registry_search_info', lambda h, d: _search(h, registry='https://%s/v2' % h.open.host), ['registry']),
+    ('search-limit-zero', 'registry_search_info', lambda h, d: _search(h, limit=0), ['limit']),
     # the lookup
     ('lookup-workers-zero', 'lookup', lambda h, d: {'terms': ['%s/test/oci-image:v1' % h.open.host], 'workers': 0, 'plain_http': True},
      ['workers must be between 1 and 32']),
@@ -280,9 +305,11 @@ def test_bad_input_gives_one_actionable_line_and_no_write(harness, tmp_path, no_
     assert {r.name: registry_writes(r) for r in _registries(harness)} == no_writes, sent
 
 
-def test_a_missing_image_is_not_an_error_for_manifest_info(harness):
+def test_a_missing_image_or_repository_is_not_an_error_for_the_info_modules(harness):
     kind, result, _client = run_module(manifest_info, _open(harness, 'test/nothing-here:v1'))
     assert kind == 'ok' and result['exists'] is False
+    kind, result, _client = run_module(tags_info, _tags(harness, 'test/nothing-here'))
+    assert kind == 'ok' and result['exists'] is False and result['tags'] == []
 
 
 # A representative subset through the installed collection: one ad hoc command, the rest as tasks of one playbook

@@ -25,7 +25,9 @@ from ansible_collections.oci.registry.plugins.modules import registry_archive as
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
 from ansible_collections.oci.registry.plugins.modules import registry_tag as tag
+from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok
@@ -393,3 +395,28 @@ def test_archive_export_with_a_broken_blob_leaves_no_file(clean, tmp_path, fault
     assert_one_line(message, needle)
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file either
+
+
+# registry_tags_info and registry_search_info: listing survives a flaky registry, or says which listing failed.
+
+def test_tags_info_with_digests_survives_503_and_a_reset(harness, clean):
+    clean.open.add(Fault.status(503), method='GET', path=r'/tags/list', count=2)
+    clean.open.add(Fault.reset(), method='HEAD', path=r'/manifests/latest$', count=1)
+    kind, result, _client = run_module(tags_info, dict(FAST, repository='%s/test/oci-image' % clean.open.host, digests=True,
+                                                       plain_http=True))
+    assert kind == 'ok', result
+    assert result['tags'] == ['latest', 'v1']
+    assert {d['digest'] for d in result['details']} == {harness.seeded['open']['oci_image']['digest']}
+    assert clean.open.count('GET', r'/tags/list') == 3
+
+
+@pytest.mark.parametrize('module,params,needle', [
+    (lambda: tags_info, lambda host: {'repository': '%s/test/oci-image' % host}, 'list tags'),
+    (lambda: search_info, lambda host: {'registry': host}, 'list repositories'),
+], ids=['tags_info', 'search_info'])
+def test_listing_that_keeps_failing_names_the_listing(clean, module, params, needle):
+    clean.open.add(Fault.status(503), method='GET', path=r'/(tags/list|_catalog)', count=None)
+    kind, message, _client = run_module(module(), dict(FAST, plain_http=True, retries=1, **params(clean.open.host)))
+    assert kind == 'error'
+    assert_one_line(message, needle, 'HTTP 503')
+    assert not clean.open.writes()
