@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import tarfile
+import threading
 import tempfile
 import typing as t
 
@@ -39,6 +40,37 @@ INDEX_FILE = 'index.json'
 LAYOUT_VERSION = {'imageLayoutVersion': '1.0.0'}
 _EMPTY_INDEX = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': []}
 _HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
+
+
+class _MemberReader:
+    """The bytes of one member of an uncompressed tar, read through a file handle of its own."""
+
+    def __init__(self, path: str, offset: int, size: int) -> None:
+        self._handle = open(path, 'rb')  # pylint: disable=consider-using-with
+        self._handle.seek(offset)
+        self._left = size
+
+    def read(self, amount: int = -1) -> bytes:
+        amount = self._left if amount is None or amount < 0 else min(amount, self._left)
+        data = self._handle.read(amount)
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> '_MemberReader':
+        return self
+
+    def __exit__(self, *_exc: t.Any) -> None:
+        self.close()
+
+
+def _is_plain_tar(path: str) -> bool:
+    """Not gzip, bzip2 or xz compressed: members can be read at their offsets."""
+    with open(path, 'rb') as handle:
+        magic = handle.read(6)
+    return not magic.startswith((b'\x1f\x8b', b'BZh', b'\xfd7zXZ\x00'))
 
 
 def is_tar_path(path: str) -> bool:
@@ -78,6 +110,8 @@ class OCILayout:
         self._tar: t.Optional[tarfile.TarFile] = None
         self._members: t.Dict[str, tarfile.TarInfo] = {}
         self._tar_blobs: t.Set[str] = set()
+        # Blobs are copied concurrently, and a tar is one stream: members are added one at a time, whole.
+        self._tar_lock = threading.Lock()
         self._temp: t.Optional[str] = None
         if blank:
             self.writable = False
@@ -131,7 +165,12 @@ class OCILayout:
     def _open_file(self, name: str) -> t.IO[bytes]:
         if self._tar is not None:
             member = self._members.get(name)
-            handle = self._tar.extractfile(member) if member is not None else None
+            if member is not None and member.isreg() and not member.issparse() and _is_plain_tar(self.path):
+                # Blobs are read concurrently: a file handle of its own per member, not the TarFile's shared one
+                # (whose seek and read positions concurrent readers would interleave).
+                return t.cast(t.IO[bytes], _MemberReader(self.path, member.offset_data, member.size))
+            with self._tar_lock:
+                handle = self._tar.extractfile(member) if member is not None else None
             if handle is None:
                 raise NotFoundError('%s has no %s' % (self.label, name))
             return handle
@@ -218,8 +257,9 @@ class OCILayout:
             raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
-        self._tar.addfile(info, reader)  # type: ignore[arg-type]
-        reader.drain()
+        with self._tar_lock:
+            self._tar.addfile(info, reader)  # type: ignore[arg-type]
+            reader.drain()
 
     def _write_file(self, name: str, chunks: t.Iterable[bytes]) -> None:
         final = os.path.join(self.path, name)

@@ -17,7 +17,9 @@ The token-request counts are printed (pytest -s shows them) for the issue's repo
 from __future__ import annotations
 
 import collections
+import json
 import os
+import tarfile
 import threading
 import time
 
@@ -25,12 +27,14 @@ import pytest
 
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok
 from harness import Harness
 from harness.fault_proxy import FaultProxy
-from harness.seed import push_image
+from harness.seed import OCI_INDEX, PushClient, push_image
+from stress import run_module
 
 TOKEN_LIFETIME = 3  # seconds; the client renews at 3 - 3/4 = 2.25 s
 RENEW_AFTER = TOKEN_LIFETIME - TOKEN_LIFETIME / 4
@@ -141,3 +145,31 @@ def test_playbook_forks_20_many_hosts(ansible, harness, tmp_path):
     print('\nplaybook: %d hosts, forks 20, %.1f s, %d token requests, %d registry requests' % (HOSTS, elapsed, tokens, registry_requests))
     assert tokens == HOSTS  # one per module run: each run is its own process
     assert registry_requests == 2 * HOSTS  # per run: the ping that learns the challenge, then one GET of the manifest
+
+
+def test_archive_export_of_blobs_copied_concurrently_is_a_whole_tar(harness, tmp_path):
+    """registry_archive copies blobs concurrently into one tar: every member, index.json included, must be readable.
+
+    Found by benchmarks/archive.py: with layers of more than one chunk, concurrent tarfile.addfile calls interleaved and
+    the archive lost members (index.json among them) while the module reported success.
+    """
+    repo = 'load/archive'
+    children = []
+    for index, platform in enumerate((('linux', 'amd64', None), ('linux', 'arm64', 'v8'), ('linux', 'ppc64le', None))):
+        children.append(push_image(harness.open, repo, None, platform=platform, content=os.urandom(1536 * 1024).hex() + str(index)))
+    index = json.dumps({'schemaVersion': 2, 'mediaType': OCI_INDEX, 'manifests': [
+        {'mediaType': c['media_type'], 'size': c['size'], 'digest': c['digest'],
+         'platform': dict(zip(('os', 'architecture', 'variant'), c['platform'].split('/')))} for c in children]}).encode('utf-8')
+    client = PushClient(harness.open.url)
+    digest = client.put_manifest(repo, 'v1', index, OCI_INDEX)
+    client.close()
+    for attempt in range(3):
+        path = tmp_path / ('out%d.tar' % attempt)
+        kind, result, _client = run_module(archive, {'state': 'exported', 'path': str(path), 'images': ['%s/%s:v1' % (harness.open.host, repo)],
+                                                     'plain_http': True})
+        assert kind == 'ok', result
+        with tarfile.open(str(path)) as tar:
+            names = tar.getnames()
+            assert 'index.json' in names and 'oci-layout' in names, names
+            assert json.loads(tar.extractfile('index.json').read())['manifests'][0]['digest'] == digest
+        assert len([n for n in names if n.startswith('blobs/')]) == 1 + 3 * 3  # the index, and per child manifest, config, layer
