@@ -46,7 +46,7 @@ from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
-from ._store import CHUNK_SIZE, ChunkReader, ImageStore, verified
+from ._store import CHUNK_SIZE, ImageStore, SizedChunks, verified
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
@@ -132,11 +132,11 @@ class RegistryRepository:
             response.close()
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
-        data: t.Any = ChunkReader(chunks, size) if size is not None else chunks
+        data: t.Any = SizedChunks(chunks, size) if size is not None else chunks
         if size is not None and size <= CHUNK_SIZE:
             # Small blobs go as one bytes body: http.client then sends headers and body in one write
-            # (a file-like body is a second write, which Nagle's algorithm and delayed ACKs stall by ~40 ms).
-            data = data.read()
+            # (a separate body write is what Nagle's algorithm and delayed ACKs stall by ~40 ms).
+            data = b''.join(chunks)
         self.client.upload_blob(self.ref, digest, data)
 
     def can_mount_from(self, source: t.Any) -> bool:
