@@ -439,7 +439,6 @@ class RegistryClient:
                 listing.known.update(google_tag_details(data))
         return listing
 
-
     # Pipelined blob upload (performance of issues 6 and 10): the copy engine opens the upload
     # session (POST) while the source blob is being opened, then sends the bytes (PUT).
 
@@ -461,6 +460,7 @@ class RegistryClient:
             headers['Content-Length'] = str(size)
         self.transport(target).request('PUT', url, scopes=[repository_scope(target.repository, 'pull,push')], headers=headers, data=data,
                                        ok=(201, 204), operation='upload blob %s' % digest, repository=target.repository).close()
+
 
 def _with_page_size(path: str, page_size: t.Optional[int]) -> str:
     return path + ('?%s' % urlencode([('n', page_size)]) if page_size else '')
