@@ -197,3 +197,12 @@ def test_sized_chunks_reads_the_stream_in_order(sizes, reads):
     reader = ChunkReader(iter(chunks), sum(sizes))
     assert len(reader) == sum(sizes)
     assert b''.join(reader.read(n) for n in reads) == b''.join(chunks)[:sum(n if n >= 0 else sum(sizes) for n in reads)]
+
+
+def test_upload_body_keeps_its_chunks_and_length():
+    """requests sends Content-Length from len(); http.client sends each chunk of an iterable (no read()) as it is."""
+    from ansible_collections.oci.registry.plugins.module_utils._store import SizedChunks  # pylint: disable=import-outside-toplevel
+    chunks = [b'a' * CHUNK_SIZE, b'b' * 5]
+    body = SizedChunks(iter(chunks), CHUNK_SIZE + 5)
+    assert len(body) == CHUNK_SIZE + 5 and not hasattr(body, 'read')
+    assert list(body) == chunks
