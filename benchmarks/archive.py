@@ -4,12 +4,13 @@
 """registry_archive export/import of a multi-arch image with a large layer, against skopeo oci-archive in the same run.
 
 Run from a staged tree (tests/run stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/archive.py [--layer-mib 256]
+    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/archive.py [--layer-mib 256] [--rounds 3]
 
 Starts one open registry, pushes a two-platform index whose amd64 child has one incompressible
 layer of --layer-mib MiB, then times each step in its own process (wall time, peak RSS from
 wait4): our export to a .tar, skopeo copy --all to oci-archive, our import of our archive into a
-new repository, skopeo's import of its archive. Every step must keep the index digest.
+new registry, skopeo's import of the same archive there; rounds interleave (each tool goes first
+every other round) and medians are compared. Every step must keep the index digest.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,30 +75,45 @@ def push_big_index(url, repository, layer_mib):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--layer-mib', type=int, default=256)
+    parser.add_argument('--rounds', type=int, default=3)
     args = parser.parse_args(argv)
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         registry = harness.open
-        target = harness.add_registry('bench_target', 'open')  # a second registry: skopeo cannot mount from the source
         # pushed from a child process: a child forked from a process that held the layer would inherit its peak RSS
         digest = subprocess.run([sys.executable, __file__, '--push', registry.url, str(args.layer_mib)], check=True,
                                 capture_output=True, text=True).stdout.strip()
         print('index %s with a %d MiB layer on %s' % (digest, args.layer_mib, registry.host))
         source = '%s/bench/big:v1' % registry.host
-        ours, theirs = os.path.join(tmp, 'ours.tar'), os.path.join(tmp, 'theirs.tar')
-        export = {'state': 'exported', 'path': ours, 'images': [source], 'registry': None, 'platforms': None, 'referrers': False}
-        imp = dict(export, state='imported', images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % target.host}])
-        ours_export = timed('oci.registry export', [sys.executable, '-c', RUN_MODULE, json.dumps(export)])
-        skopeo_export = timed('skopeo copy --all -> oci-archive', [
-            'skopeo', 'copy', '--all', '--preserve-digests', '--src-tls-verify=false', 'docker://' + source, 'oci-archive:%s:v1' % theirs])
-        ours_import = timed('oci.registry import', [sys.executable, '-c', RUN_MODULE, json.dumps(imp)])
-        skopeo_import = timed('skopeo copy --all oci-archive ->', [
-            'skopeo', 'copy', '--all', '--preserve-digests', '--dest-tls-verify=false', 'oci-archive:%s:v1' % ours,
-            'docker://%s/bench/theirs:v1' % target.host])
-        for line in (ours_export[2], ours_import[2]):
-            assert json.loads(line)['digest'] == digest, line
+        samples = {}
+        for n in range(args.rounds):
+            # a new target registry each round: skopeo cannot mount from the source or from an earlier round
+            target = harness.add_registry('bench_target%d' % n, 'open')
+            ours, theirs = os.path.join(tmp, 'ours%d.tar' % n), os.path.join(tmp, 'theirs%d.tar' % n)
+            export = {'state': 'exported', 'path': ours, 'images': [source], 'registry': None, 'platforms': None, 'referrers': False}
+            imp = dict(export, state='imported', images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % target.host}])
+            steps = [
+                ('oci.registry export', [sys.executable, '-c', RUN_MODULE, json.dumps(export)]),
+                ('skopeo copy --all -> oci-archive', ['skopeo', 'copy', '--all', '--preserve-digests', '--src-tls-verify=false',
+                                                      'docker://' + source, 'oci-archive:%s:v1' % theirs]),
+                ('oci.registry import', [sys.executable, '-c', RUN_MODULE, json.dumps(imp)]),
+                ('skopeo copy --all oci-archive ->', ['skopeo', 'copy', '--all', '--preserve-digests', '--dest-tls-verify=false',
+                                                      'oci-archive:%s:v1' % ours, 'docker://%s/bench/theirs:v1' % target.host]),
+            ]
+            order = [0, 1, 2, 3] if n % 2 == 0 else [1, 0, 3, 2]  # interleaved: each tool goes first every other round
+            for index in order:
+                label, argv_ = steps[index]
+                wall, rss, out = timed('[%d] %s' % (n, label), argv_)
+                samples.setdefault(label, []).append((wall, rss))
+                if label.startswith('oci.registry'):
+                    assert json.loads(out)['digest'] == digest, out
         print('archive sizes: ours %.1f MiB, skopeo %.1f MiB' % (os.path.getsize(ours) / 2 ** 20, os.path.getsize(theirs) / 2 ** 20))
-        print('wall time ratio (ours / skopeo): export %.2f, import %.2f' % (
-            ours_export[0] / skopeo_export[0], ours_import[0] / skopeo_import[0]))
+        med = {label: (statistics.median(w for w, _r in values), max(r for _w, r in values)) for label, values in samples.items()}
+        for label, (wall, rss) in med.items():
+            print('median %-36s %7.2f s  peak RSS %6.1f MiB' % (label, wall, rss))
+        ours_export, skopeo_export = med['oci.registry export'], med['skopeo copy --all -> oci-archive']
+        ours_import, skopeo_import = med['oci.registry import'], med['skopeo copy --all oci-archive ->']
+        print('wall time ratio (ours / skopeo, medians of %d): export %.2f, import %.2f' % (
+            args.rounds, ours_export[0] / skopeo_export[0], ours_import[0] / skopeo_import[0]))
         print('peak RSS ratio (ours / skopeo):  export %.2f, import %.2f' % (
             ours_export[1] / skopeo_export[1], ours_import[1] / skopeo_import[1]))
     return 0

@@ -261,20 +261,7 @@ class RegistryClient:
 
     def upload_blob(self, target: ImageReference, digest: str, data: t.Any, size: t.Optional[int] = None) -> None:
         """Monolithic upload: POST to open a session, then PUT the bytes (or an iterator of chunks) with ?digest=."""
-        transport = self.transport(target)
-        scopes = [repository_scope(target.repository, 'pull,push')]
-        response = transport.request('POST', '/v2/%s/blobs/uploads/' % target.repository, scopes=scopes, ok=(202,),
-                                     operation='start upload of %s' % digest, repository=target.repository)
-        response.close()
-        location = response.headers.get('Location')
-        if not location:
-            raise RegistryError('registry %s opened an upload for %s without a Location header' % (target.registry, target.repository))
-        url = location + ('&' if '?' in location else '?') + urlencode([('digest', digest)])
-        headers = {'Content-Type': 'application/octet-stream'}
-        if size is not None:
-            headers['Content-Length'] = str(size)
-        transport.request('PUT', url, scopes=scopes, headers=headers, data=data, ok=(201, 204),
-                          operation='upload blob %s' % digest, repository=target.repository).close()
+        self.finish_upload(target, digest, self.start_upload(target, digest), data, size)
 
     # Listing
 
@@ -451,6 +438,28 @@ class RegistryClient:
             if google:
                 listing.known.update(google_tag_details(data))
         return listing
+
+    # Pipelined blob upload (performance of issues 6 and 10): the copy engine opens the upload
+    # session (POST) while the source blob is being opened, then sends the bytes (PUT).
+
+    def start_upload(self, target: ImageReference, digest: str) -> str:
+        """POST to open an upload session for ``digest``; returns the URL to PUT its bytes to."""
+        transport = self.transport(target)
+        response = transport.request('POST', '/v2/%s/blobs/uploads/' % target.repository, scopes=[repository_scope(target.repository, 'pull,push')],
+                                     ok=(202,), operation='start upload of %s' % digest, repository=target.repository)
+        response.close()
+        location = response.headers.get('Location')
+        if not location:
+            raise RegistryError('registry %s opened an upload for %s without a Location header' % (target.registry, target.repository))
+        return location + ('&' if '?' in location else '?') + urlencode([('digest', digest)])
+
+    def finish_upload(self, target: ImageReference, digest: str, url: str, data: t.Any, size: t.Optional[int] = None) -> None:
+        """PUT a blob's bytes (or an iterable of chunks) to a session from ``start_upload``: a monolithic upload."""
+        headers = {'Content-Type': 'application/octet-stream'}
+        if size is not None:
+            headers['Content-Length'] = str(size)
+        self.transport(target).request('PUT', url, scopes=[repository_scope(target.repository, 'pull,push')], headers=headers, data=data,
+                                       ok=(201, 204), operation='upload blob %s' % digest, repository=target.repository).close()
 
 
 def _with_page_size(path: str, page_size: t.Optional[int]) -> str:

@@ -45,8 +45,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
+from ._pool import in_background
 from ._reference import ImageReference
-from ._store import CHUNK_SIZE, ChunkReader, ImageStore, verified
+from ._store import CHUNK_SIZE, ImageStore, SizedChunks, verified
 from ._transport import body_chunks
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
@@ -98,6 +99,7 @@ class RegistryRepository:
         self.client = client
         self.ref = ImageReference(ref.registry, ref.repository)
         self.label = 'registry %s, repository %s' % (ref.registry, ref.repository)
+        self._sessions: t.Dict[str, t.Any] = {}  # digest -> Future of an upload URL (prepare_blob)
 
     @property
     def location(self) -> t.Tuple[str, str]:
@@ -133,12 +135,18 @@ class RegistryRepository:
             response.close()
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
-        data: t.Any = ChunkReader(chunks, size) if size is not None else chunks
+        data: t.Any = SizedChunks(chunks, size) if size is not None else chunks
         if size is not None and size <= CHUNK_SIZE:
             # Small blobs go as one bytes body: http.client then sends headers and body in one write
-            # (a file-like body is a second write, which Nagle's algorithm and delayed ACKs stall by ~40 ms).
-            data = data.read()
-        self.client.upload_blob(self.ref, digest, data)
+            # (a separate body write is what Nagle's algorithm and delayed ACKs stall by ~40 ms).
+            data = b''.join(chunks)
+        session = self._sessions.pop(digest, None)
+        url = session.result() if session is not None else self.client.start_upload(self.ref, digest)
+        self.client.finish_upload(self.ref, digest, url, data)
+
+    def prepare_blob(self, digest: str) -> None:
+        """Open the upload session for a blob about to be written (POST), while the engine opens the source (GET)."""
+        self._sessions[digest] = in_background(self.client.start_upload, self.ref, digest)
 
     def can_mount_from(self, source: t.Any) -> bool:
         """Mounting needs the source to be another repository on the same registry host."""
@@ -213,6 +221,9 @@ def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t
             counted[0] += len(chunk)
             yield chunk
 
+    prepare = getattr(target, 'prepare_blob', None)
+    if prepare is not None:
+        prepare(digest)  # a registry target opens its upload session while the source answers: one round trip less
     with source.open_blob(digest) as chunks:
         target.write_blob(digest, size, counting(verified(chunks, digest, size, what)))
     stats.add(copied_blobs=1, copied_bytes=counted[0])

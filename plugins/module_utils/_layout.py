@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import tarfile
-import threading
 import tempfile
+import threading
 import typing as t
 
 from ._errors import DigestMismatchError, InvalidInputError, NotFoundError, RegistryError
@@ -40,37 +41,6 @@ INDEX_FILE = 'index.json'
 LAYOUT_VERSION = {'imageLayoutVersion': '1.0.0'}
 _EMPTY_INDEX = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': []}
 _HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
-
-
-class _MemberReader:
-    """The bytes of one member of an uncompressed tar, read through a file handle of its own."""
-
-    def __init__(self, path: str, offset: int, size: int) -> None:
-        self._handle = open(path, 'rb')  # pylint: disable=consider-using-with
-        self._handle.seek(offset)
-        self._left = size
-
-    def read(self, amount: int = -1) -> bytes:
-        amount = self._left if amount is None or amount < 0 else min(amount, self._left)
-        data = self._handle.read(amount)
-        self._left -= len(data)
-        return data
-
-    def close(self) -> None:
-        self._handle.close()
-
-    def __enter__(self) -> '_MemberReader':
-        return self
-
-    def __exit__(self, *_exc: t.Any) -> None:
-        self.close()
-
-
-def _is_plain_tar(path: str) -> bool:
-    """Not gzip, bzip2 or xz compressed: members can be read at their offsets."""
-    with open(path, 'rb') as handle:
-        magic = handle.read(6)
-    return not magic.startswith((b'\x1f\x8b', b'BZh', b'\xfd7zXZ\x00'))
 
 
 def is_tar_path(path: str) -> bool:
@@ -110,9 +80,10 @@ class OCILayout:
         self._tar: t.Optional[tarfile.TarFile] = None
         self._members: t.Dict[str, tarfile.TarInfo] = {}
         self._tar_blobs: t.Set[str] = set()
-        # Blobs are copied concurrently, and a tar is one stream: members are added one at a time, whole.
-        self._tar_lock = threading.Lock()
         self._temp: t.Optional[str] = None
+        # The copy engine reads and writes several blobs at once: appends to a .tar are serialised, and
+        # members of a compressed .tar (one shared decompressing stream) are read one call at a time.
+        self._lock = threading.Lock()
         if blank:
             self.writable = False
         elif writable and self.is_tar:
@@ -165,15 +136,20 @@ class OCILayout:
     def _open_file(self, name: str) -> t.IO[bytes]:
         if self._tar is not None:
             member = self._members.get(name)
-            if member is not None and member.isreg() and not member.issparse() and _is_plain_tar(self.path):
-                # Blobs are read concurrently: a file handle of its own per member, not the TarFile's shared one
-                # (whose seek and read positions concurrent readers would interleave).
-                return t.cast(t.IO[bytes], _MemberReader(self.path, member.offset_data, member.size))
-            with self._tar_lock:
-                handle = self._tar.extractfile(member) if member is not None else None
+            for _hop in range(8):  # a link names another member
+                if member is None or not (member.islnk() or member.issym()):
+                    break
+                target = member.linkname if member.islnk() else os.path.join(os.path.dirname(member.name), member.linkname)
+                member = self._members.get(os.path.normpath(target).lstrip('/'))
+            if member is None or not member.isreg():
+                raise NotFoundError('%s has no %s' % (self.label, name))
+            if isinstance(self._tar.fileobj, io.BufferedReader) and not member.issparse():
+                # An uncompressed member is one byte range of the file: read it through a handle of its own.
+                return _MemberFile(self.path, member.offset_data, member.size)
+            handle = self._tar.extractfile(member)
             if handle is None:
                 raise NotFoundError('%s has no %s' % (self.label, name))
-            return handle
+            return t.cast(t.IO[bytes], _LockedReader(handle, self._lock))
         try:
             return open(os.path.join(self.path, name), 'rb')  # pylint: disable=consider-using-with
         except FileNotFoundError:
@@ -242,24 +218,28 @@ class OCILayout:
             return
         name = blob_path(digest)
         if self.is_tar:
-            if size is None:
-                data = b''.join(chunks)
-                size, chunks = len(data), [data]
-            self._add_member(name, size, ChunkReader(chunks))
-            self._tar_blobs.add(digest)
+            with self._lock:  # one member at a time; a blob another worker has just added is not added twice
+                if digest in self._tar_blobs:
+                    return
+                if size is None:
+                    data = b''.join(chunks)
+                    size, chunks = len(data), [data]
+                self._add_member(name, size, ChunkReader(chunks))
+                self._tar_blobs.add(digest)
         else:
             self._write_file(name, chunks)
-        self.blobs_written += 1
-        self.bytes_written += size if size is not None else os.path.getsize(os.path.join(self.path, name))
+            size = size if size is not None else os.path.getsize(os.path.join(self.path, name))
+        with self._lock:
+            self.blobs_written += 1
+            self.bytes_written += size
 
     def _add_member(self, name: str, size: int, reader: ChunkReader) -> None:
         if self._tar is None:
             raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
-        with self._tar_lock:
-            self._tar.addfile(info, reader)  # type: ignore[arg-type]
-            reader.drain()
+        self._tar.addfile(info, reader)  # type: ignore[arg-type]
+        reader.drain()
 
     def _write_file(self, name: str, chunks: t.Iterable[bytes]) -> None:
         final = os.path.join(self.path, name)
@@ -372,6 +352,50 @@ class OCILayout:
     def __exit__(self, exc_type: t.Any, *_rest: t.Any) -> None:
         if exc_type is None:
             self.commit()
+        self.close()
+
+
+class _MemberFile(io.RawIOBase):
+    """One uncompressed tar member read straight from the archive file: ``size`` bytes at ``offset``."""
+
+    def __init__(self, path: str, offset: int, size: int) -> None:
+        super().__init__()
+        self._file = open(path, 'rb')  # pylint: disable=consider-using-with
+        self._file.seek(offset)
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        amount = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(amount) if amount else b''
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _LockedReader:
+    """A member of a compressed .tar: every read holds the layout's lock (the members share one stream)."""
+
+    def __init__(self, handle: t.IO[bytes], lock: t.Any) -> None:
+        self._handle = handle
+        self._lock = lock
+
+    def read(self, size: int = -1) -> bytes:
+        with self._lock:
+            return self._handle.read(size)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> '_LockedReader':
+        return self
+
+    def __exit__(self, *_exc: t.Any) -> None:
         self.close()
 
 

@@ -11,8 +11,9 @@ the same connections and the same token.
 
 from __future__ import annotations
 
+import threading
 import typing as t
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 # The most requests a plugin runs at once against one registry: the Transport keeps 16 connections per host.
 MAX_WORKERS = 32
@@ -43,3 +44,17 @@ def bounded_map(func: t.Callable[[T], R], items: t.Sequence[T], workers: int = D
         if not future.cancelled() and future.exception() is not None:
             raise t.cast(BaseException, future.exception())
     return [future.result() for future in futures]
+
+
+def in_background(func: t.Callable[..., R], *args: t.Any) -> 'Future[R]':
+    """Start ``func(*args)`` on a thread of its own and return its Future: one request overlapping another."""
+    future: 'Future[R]' = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(func(*args))
+        except BaseException as exc:  # pylint: disable=broad-exception-caught
+            future.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True).start()
+    return future

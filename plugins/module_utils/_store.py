@@ -85,24 +85,36 @@ def verified(chunks: t.Iterable[bytes], digest: str, size: t.Optional[int], what
         yield pending
 
 
-class ChunkReader:
-    """A file-like ``read(n)`` over an iterator of chunks: an upload body (requests sends ``Content-Length``
-    from ``len()`` when the size is known and streams the rest) or a ``tarfile.addfile`` source.
+class SizedChunks:
+    """An upload body: the blob's chunks as they are, with their total length.
 
-    Readers ask for small blocks (8-16 KiB): the current chunk is sliced at an offset rather than
-    re-copying the rest of a 1 MiB buffer on every read (that made a 256 MiB upload ~15x slower).
+    requests sends ``Content-Length`` from ``len()`` (no chunked encoding), and a body without
+    ``read()`` goes out one ``sendall`` per chunk (``CHUNK_SIZE``) instead of one per 16 KiB block
+    that urllib3 reads from a file-like body: 64x fewer calls and copies for the same bytes.
     """
 
-    def __init__(self, chunks: t.Iterable[bytes], size: t.Optional[int] = None) -> None:
-        self._chunks = iter(chunks)
+    def __init__(self, chunks: t.Iterable[bytes], size: int) -> None:
+        self._chunks = chunks
         self._size = size
-        self._buffer = b''
-        self._offset = 0
 
     def __len__(self) -> int:
-        if self._size is None:
-            raise TypeError('the length of this chunk stream is not known')
         return self._size
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        return iter(self._chunks)
+
+
+class ChunkReader:
+    """A file-like ``read(n)`` over an iterator of chunks, for ``tarfile.addfile``.
+
+    Readers ask for small blocks (8-16 KiB): the current chunk is sliced at an offset rather than
+    re-copying the rest of a 1 MiB buffer on every read.
+    """
+
+    def __init__(self, chunks: t.Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b''
+        self._offset = 0
 
     def read(self, amount: int = -1) -> bytes:
         parts = []

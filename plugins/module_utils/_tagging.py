@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as t
 
-from ._errors import InvalidInputError
+from ._errors import InvalidInputError, RegistryError
+from ._pool import in_background
 from ._reference import ImageReference, validate_tag
 from ._store import ImageStore
+
+T = t.TypeVar('T')
 
 OVERWRITE_REFUSED = 'tag exists and points at another image, and overwrite is false'
 
@@ -46,11 +49,15 @@ def parse_target(repository: t.Optional[str], source: ImageReference) -> ImageRe
         raise InvalidInputError('repository: %s' % exc) from None
 
 
-def plan_tags(target: ImageStore, name: str, tags: t.Sequence[str], digest: str, overwrite: bool) -> t.List[t.Dict[str, t.Any]]:
-    """One HEAD per tag of ``target`` (named ``name`` in results); each entry says what the tag points at and whether to write it."""
+def plan_tags(target: ImageStore, name: str, tags: t.Sequence[str], digest: str, overwrite: bool,
+              known: t.Optional[t.Mapping[str, t.Optional[str]]] = None) -> t.List[t.Dict[str, t.Any]]:
+    """One HEAD per tag of ``target`` (named ``name`` in results); each entry says what the tag points at and whether to write it.
+
+    ``known``: what each tag points at, already looked up (``target_digests``); no HEAD is sent for those.
+    """
     plan = []
     for tag in tags:
-        previous = target.manifest_digest(tag)
+        previous = known[tag] if known is not None and tag in known else target.manifest_digest(tag)
         entry: t.Dict[str, t.Any] = {'tag': tag, 'target': '%s:%s' % (name, tag), 'previous_digest': previous}
         if previous == digest:
             entry.update(digest=digest, changed=False)
@@ -60,3 +67,16 @@ def plan_tags(target: ImageStore, name: str, tags: t.Sequence[str], digest: str,
             entry.update(digest=digest, changed=True)
         plan.append(entry)
     return plan
+
+
+def target_digests(target: ImageStore, tags: t.Sequence[str], read_source: t.Callable[[], T]) -> t.Tuple[T, t.Dict[str, t.Optional[str]]]:
+    """``read_source()`` on another thread while each tag of ``target`` is looked up (one HEAD each), for a target on
+    another registry host: the two hosts' first round trips (ping, GET source / HEAD target) overlap. A source error
+    is raised first, as when they run one after the other."""
+    pending = in_background(read_source)
+    try:
+        known = {tag: target.manifest_digest(tag) for tag in tags}
+    except RegistryError:
+        pending.result()
+        raise
+    return pending.result(), known

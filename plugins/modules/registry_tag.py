@@ -255,7 +255,7 @@ from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStat
 from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
 from ansible_collections.oci.registry.plugins.module_utils._module import (
     CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
-from ansible_collections.oci.registry.plugins.module_utils._tagging import parse_tags, parse_target, plan_tags
+from ansible_collections.oci.registry.plugins.module_utils._tagging import parse_tags, parse_target, plan_tags, target_digests
 
 
 def run(client, params, check_mode):
@@ -264,9 +264,15 @@ def run(client, params, check_mode):
     target_ref = parse_target(params['repository'], source_ref)
     source = RegistryRepository(client_with_overrides(client, params['source_auth'], 'source_auth'), source_ref)
     target = RegistryRepository(client, target_ref)
-    manifest = None if source_ref.digest else source.get_manifest(source_ref.reference)
+    known = None
+    if source_ref.digest:
+        manifest = None
+    elif source_ref.api_host != target_ref.api_host:
+        manifest, known = target_digests(target, tags, lambda: source.get_manifest(source_ref.reference))
+    else:
+        manifest = source.get_manifest(source_ref.reference)
     digest = source_ref.digest or manifest.digest
-    results = plan_tags(target, target_ref.name, tags, digest, params['overwrite'])
+    results = plan_tags(target, target_ref.name, tags, digest, params['overwrite'], known)
     to_write = [r['tag'] for r in results if r['changed']]
     stats = CopyStats()
     try:
