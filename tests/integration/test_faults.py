@@ -400,13 +400,14 @@ def test_archive_export_with_a_broken_blob_leaves_no_file(clean, tmp_path, fault
 # registry_tags_info and registry_search_info: listing survives a flaky registry, or says which listing failed.
 
 def test_tags_info_with_digests_survives_503_and_a_reset(harness, clean):
+    digest = push_image(harness.open, 'faults/tags', ['latest', 'v1'], content='tags under faults\n')['digest']
     clean.open.add(Fault.status(503), method='GET', path=r'/tags/list', count=2)
     clean.open.add(Fault.reset(), method='HEAD', path=r'/manifests/latest$', count=1)
-    kind, result, _client = run_module(tags_info, dict(FAST, repository='%s/test/oci-image' % clean.open.host, digests=True,
+    kind, result, _client = run_module(tags_info, dict(FAST, repository='%s/faults/tags' % clean.open.host, digests=True,
                                                        plain_http=True))
     assert kind == 'ok', result
     assert result['tags'] == ['latest', 'v1']
-    assert {d['digest'] for d in result['details']} == {harness.seeded['open']['oci_image']['digest']}
+    assert {d['digest'] for d in result['details']} == {digest}
     assert clean.open.count('GET', r'/tags/list') == 3
 
 
