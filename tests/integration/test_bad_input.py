@@ -202,7 +202,7 @@ ROWS = [
     ('login-registry-with-path', 'registry_login', lambda h, d: _login(h, d, registry='%s/team' % h.token.host, username='reader',
                                                                        password=h.token.users['reader']), ['registry', 'host[:port]']),
     ('login-state-unknown', 'registry_login', lambda h, d: _login(h, d, state='gone'), ['state', 'present', 'absent']),
-    ('login-present-without-credentials', 'registry_login', lambda h, d: _login(h, d), ['needs the credentials', 'username and password']),
+    ('login-present-without-credentials', 'registry_login', _login, ['needs the credentials', 'username and password']),
     ('login-wrong-password', 'registry_login', lambda h, d: _login(h, d, username='reader', password='wrong-password'), ['HTTP 401']),
     ('login-auth-file-not-json', 'registry_login',
      lambda h, d: _login(h, d, auth_file=_docker_config(d, '{"auths": {') + '/config.json', username='reader', password=h.token.users['reader']),
