@@ -22,6 +22,7 @@ from harness.seed import PushClient, push_image
 
 from _bench import Playbooks, median_time, parser, report
 
+
 def main(argv=None):
     parse = parser(__doc__)
     parse.add_argument('--tags', type=int, default=20)

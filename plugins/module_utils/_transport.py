@@ -304,7 +304,8 @@ def _reason(exc: Exception) -> str:
     """The useful part of a requests/urllib3 exception (they nest reprs several levels deep)."""
     text = str(exc)
     for pattern in (r'certificate verify failed: ([^()\'"]+)', r'\[SSL: [A-Z_]+\] ([^()\'"]+)', r'\[Errno -?\d+\] ([^()\'"]+)',
-                    r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*|IncompleteRead\(\d+ bytes read, \d+ more expected\))'):
+                    r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*'
+                    r'|IncompleteRead\(\d+ bytes read, \d+ more expected\))'):
         match = re.search(pattern, text)
         if match:
             return match.group(0).strip().rstrip('.') if pattern.startswith('certificate') else match.group(1).strip().rstrip('.')
