@@ -57,6 +57,7 @@ def _run_role(ansible, tmp_path, registry, role, variables, fact, check=False):
             dest: "{{ out }}"
             mode: '0600'
           check_mode: false
+          changed_when: false
         ''' % (role, fact), extra_vars=dict(variables, out=str(out)), play_extra='module_defaults: %s\n' % defaults, check=check)
     result = json.loads(out.read_text()) if out.exists() else None
     return run, result
@@ -163,7 +164,7 @@ def test_retention_collateral_refusal_surfaced(harness, ansible, tmp_path):
     assert _tags(registry, clean) == {'new-1'}
     assert registry.request_count('DELETE') > deletes
     assert result is None  # the play stopped at the failure, after setting the fact
-    
+
 
 # --- promote ---------------------------------------------------------------------------------
 
