@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
 import uuid
 
+import pytest
 import requests
+import yaml
 
-from conftest import assert_ok, connection_vars
+from conftest import BIN_DIR, COLLECTION_ROOT, assert_ok, connection_vars
 from harness.seed import ACCEPT, push_image
 
 
@@ -210,3 +214,23 @@ def test_promote_validates_its_variables(harness, ansible, tmp_path):
     run, _result = _run_role(ansible, tmp_path, harness.open, 'promote', {'promote_images': [{'source': 'x/y:1'}]}, 'promote_result')
     assert run.rc == 2
     assert 'tags' in run.output and 'promote_images' in run.output
+
+
+# --- docs --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('role,prefix', [('promote', 'promote_'), ('retention', 'retention_')])
+def test_argument_specs_document_every_variable(ansible_env, role, prefix):
+    """ansible-doc renders each role; every default is documented, every option is prefixed, none is about connections."""
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-doc'), '-t', 'role', '--json', 'oci.registry.' + role], env=ansible_env,
+                          capture_output=True, text=True, check=True)
+    options = json.loads(proc.stdout)['oci.registry.' + role]['entry_points']['main']['options']
+    with open(os.path.join(COLLECTION_ROOT, 'roles', role, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        defaults = yaml.safe_load(handle)
+    assert set(defaults) <= set(options)
+    assert all(name.startswith(prefix) for name in options)
+    for name, spec in options.items():
+        assert spec.get('description'), name
+        if name in defaults:
+            assert spec.get('default') == defaults[name] or (spec.get('default') is None and defaults[name] is None), name
+    connection = {'username', 'password', 'token', 'ca_cert', 'plain_http', 'validate_certs', 'auth_method', 'docker_config'}
+    assert not {name[len(prefix):] for name in options} & connection
