@@ -80,19 +80,31 @@ class _Token(t.NamedTuple):
     expires: float
 
 
+def scope_repository(scopes: t.Sequence[str]) -> t.Optional[str]:
+    """The repository a request is for: that of its first ``repository:`` scope (a mount's target), else None."""
+    for scope in scopes:
+        if scope.startswith('repository:'):
+            return scope[len('repository:'):].rpartition(':')[0]
+    return None
+
+
 class Authenticator:
     """Auth state for one registry host: ping once, then Basic or Bearer per the challenge.
 
-    Credentials are looked up lazily (an open registry never reads an auth file), tokens are
-    cached by realm, service and scope, and access is serialised so concurrent lookups
-    share one ping and one token.
+    Credentials are looked up lazily (an open registry never reads an auth file), once per
+    repository a request is for (its first ``repository:`` scope), so podman's
+    repository-scoped auth-file keys apply to the repository being accessed; requests with no
+    repository (catalog, login check) use the registry-wide credentials. Tokens are cached by
+    realm, service and scope (so a token fetched with one repository's credentials never
+    serves another repository), and access is serialised so concurrent lookups share one
+    ping and one token.
     """
 
-    def __init__(self, transport: 'Transport', find_credentials: t.Callable[[], t.Optional[Credentials]]) -> None:
+    def __init__(self, transport: 'Transport',
+                 find_credentials: t.Callable[[t.Optional[str]], t.Optional[Credentials]]) -> None:
         self.transport = transport
         self._find_credentials = find_credentials
-        self._credentials: t.Optional[Credentials] = None
-        self._looked_up = False
+        self._credentials: t.Dict[t.Optional[str], t.Optional[Credentials]] = {}
         self._lock = threading.RLock()
         self._pinged = False
         self.challenge: t.Optional[Challenge] = None
@@ -101,14 +113,19 @@ class Authenticator:
 
     @property
     def credentials(self) -> t.Optional[Credentials]:
+        """The registry-wide credentials (no repository-scoped key applies)."""
+        return self.credentials_for(None)
+
+    def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
+        """The credentials for requests on ``repository``, looked up once per repository."""
         with self._lock:
-            if not self._looked_up:
-                self._credentials = self._find_credentials()
-                self._looked_up = True
-                if self._credentials:
-                    for secret in (self._credentials.password, self._credentials.token, self._credentials.identity_token):
+            if repository not in self._credentials:
+                found = self._find_credentials(repository)
+                self._credentials[repository] = found
+                if found:
+                    for secret in (found.password, found.token, found.identity_token):
                         register_secret(secret)
-            return self._credentials
+            return self._credentials[repository]
 
     def ping(self) -> t.Optional[Challenge]:
         """GET /v2/ once: learn whether and how this registry wants auth."""
@@ -132,7 +149,7 @@ class Authenticator:
         challenge = self.ping()
         if challenge is None:
             return
-        creds = self.credentials
+        creds = self.credentials_for(scope_repository(scopes))
         if challenge.scheme == 'basic':
             if creds and creds.username is not None and creds.password is not None:
                 headers['Authorization'] = _basic(creds.username, creds.password)
@@ -152,7 +169,7 @@ class Authenticator:
                     self._pinged = False
                     return self.ping() is not None
                 return False
-            creds = self.credentials
+            creds = self.credentials_for(scope_repository(scopes))
             if creds and creds.token and not self._refreshed_option_token:
                 # The given token was not accepted as a bearer token: treat it as an identity
                 # (refresh) token and exchange it at the realm.
@@ -187,7 +204,7 @@ class Authenticator:
             raise AuthenticationError('%s failed: registry %s sent a Bearer challenge without a usable realm (%r)'
                                       % (operation, self.transport.registry, realm))
         service = params.get('service')
-        creds = self.credentials
+        creds = self.credentials_for(scope_repository(scopes))
         refresh_token = creds.identity_token if creds else None
         if creds and creds.token and self._refreshed_option_token:
             refresh_token = creds.token
@@ -201,7 +218,8 @@ class Authenticator:
         else:
             response = self._get_token(realm, service, scopes, creds)
         if response.status_code != 200:
-            error = self.transport.error(response, 'token request for %s' % ' '.join(scopes or ['registry access']), realm)
+            error = self.transport.error(response, 'token request for %s' % ' '.join(scopes or ['registry access']), realm,
+                                         scope_repository(scopes))
             who = ('user %s' % creds.username) if creds and creds.username else ('a token' if creds else 'anonymous access')
             raise AuthenticationError('%s (authenticating as %s%s)' % (
                 error.msg, who, (' from %s' % creds.source) if creds and creds.source else ''), status=error.status,

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 # This is a private module_utils file of oci.registry: do not use it from other collections.
-"""Credential sources: each a small class whose ``credentials(registry)`` returns Credentials or None.
+"""Credential sources: each a small class whose ``credentials(registry, repository)`` returns Credentials or None.
 
 ``auth_method: auto`` asks them in order (options, docker config, podman auth file, Google)
 and takes the first answer; anonymous access is what remains when none answers.
@@ -63,7 +63,7 @@ class OptionsSource:
     def __init__(self, options: 'ConnectionOptions') -> None:
         self.options = options
 
-    def credentials(self, registry: str) -> t.Optional[Credentials]:
+    def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
         opts = self.options
         if opts.username is not None and opts.password is not None:
             return Credentials(opts.username, opts.password, source='the username/password options')
@@ -88,22 +88,53 @@ def _json_file(path: str, what: str) -> t.Optional[t.Dict[str, t.Any]]:
     return data
 
 
-def _entry_for(auths: t.Mapping[str, t.Any], registry: str) -> t.Tuple[t.Optional[str], t.Optional[t.Dict[str, t.Any]]]:
-    """Find the auths entry for a registry whatever form its key takes (host, https://host, https://host/v1/)."""
-    wanted = [k.lower() for k in auth_keys(registry)]
-    normalized = {}
-    for key, value in auths.items():
-        host = key.lower()
-        if '://' in host:
-            host = host.split('://', 1)[1]
-        host = host.split('/', 1)[0]
-        normalized.setdefault(host, (key, value))
-        normalized.setdefault(key.lower(), (key, value))
-    for key in wanted:
-        for candidate in (key, key.split('://', 1)[-1].split('/', 1)[0]):
-            if candidate in normalized and isinstance(normalized[candidate][1], dict):
-                return normalized[candidate]
-    return None, None
+def parse_auth_key(key: str) -> t.Tuple[str, str]:
+    """An ``auths``/``credHelpers`` key as (host, namespace), lower-cased.
+
+    docker's forms (``host``, ``https://host``, ``https://host/v1/``, ``host/v2/``) name the whole
+    registry: namespace ``''``. podman's repository-scoped keys (``quay.io/org``,
+    ``quay.io/org/app``, containers-auth.json(5)) name a namespace or repository on it.
+    """
+    key = key.strip().lower()
+    if '://' in key:
+        return key.split('://', 1)[1].split('/', 1)[0], ''
+    host, _sep, path = key.partition('/')
+    path = path.strip('/')
+    return host, ('' if path in ('v1', 'v2') else path)
+
+
+def _namespaces(repository: t.Optional[str]) -> t.List[str]:
+    """``org/team/app`` -> ``['org/team/app', 'org/team', 'org', '']``: most specific first."""
+    parts = repository.lower().split('/') if repository else []
+    return ['/'.join(parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def matching_keys(mapping: t.Mapping[str, t.Any], registry: str, repository: t.Optional[str] = None) -> t.List[str]:
+    """The keys of an auth-file mapping that apply to ``registry`` (and ``repository``), best first.
+
+    The one place that matches keys, for reading and for writing: a repository-scoped key beats a
+    namespace key, which beats the registry's own key (``quay.io/org/app``, ``quay.io/org``,
+    ``quay.io``); among keys for the same scope, the registry's preferred names come first
+    (for Docker Hub ``https://index.docker.io/v1/``, ``docker.io``, ...), an exact spelling first.
+    Without ``repository`` only registry-wide keys match.
+    """
+    aliases = auth_keys(registry)
+    hosts = list(dict.fromkeys(parse_auth_key(alias)[0] for alias in aliases))
+    parsed = [(key, parse_auth_key(key)) for key, value in mapping.items() if isinstance(value, dict)]
+    exact = {alias.lower(): rank for rank, alias in enumerate(aliases)}
+    found: t.List[str] = []
+    for namespace in _namespaces(repository):
+        for host in hosts:
+            keys = [key for key, (khost, kpath) in parsed if khost == host and kpath == namespace and key not in found]
+            found += sorted(keys, key=lambda k: exact.get(k.lower(), len(exact)))
+    return found
+
+
+def _entry_for(auths: t.Mapping[str, t.Any], registry: str,
+               repository: t.Optional[str] = None) -> t.Tuple[t.Optional[str], t.Optional[t.Dict[str, t.Any]]]:
+    """The most specific auths entry for a registry (and repository), whatever form its key takes."""
+    keys = matching_keys(auths, registry, repository)
+    return (keys[0], auths[keys[0]]) if keys else (None, None)
 
 
 def _from_auth_entry(entry: t.Mapping[str, t.Any], source: str) -> t.Optional[Credentials]:
@@ -123,16 +154,22 @@ def _from_auth_entry(entry: t.Mapping[str, t.Any], source: str) -> t.Optional[Cr
     return None
 
 
-def run_credential_helper(helper: str, server: str) -> t.Optional[Credentials]:
-    """``docker-credential-<helper> get`` with the server URL on stdin; None when it has nothing."""
+def call_credential_helper(helper: str, action: str, payload: str, server: str) -> t.Any:
+    """Run ``docker-credential-<helper> <action>`` (get, store, erase) with ``payload`` on stdin."""
     program = 'docker-credential-%s' % helper
     try:
-        proc = subprocess.run([program, 'get'], input=server.encode('utf-8'), capture_output=True, timeout=HELPER_TIMEOUT, check=False)
+        return subprocess.run([program, action], input=payload.encode('utf-8'), capture_output=True, timeout=HELPER_TIMEOUT, check=False)
     except FileNotFoundError:
         raise AuthenticationError('credential helper %s is configured for %s but is not on PATH' % (program, server),
                                   hint='install it, or set auth_method to another method')
     except subprocess.TimeoutExpired:
         raise AuthenticationError('credential helper %s did not answer within %d seconds' % (program, HELPER_TIMEOUT))
+
+
+def run_credential_helper(helper: str, server: str) -> t.Optional[Credentials]:
+    """``docker-credential-<helper> get`` with the server URL on stdin; None when it has nothing."""
+    program = 'docker-credential-%s' % helper
+    proc = call_credential_helper(helper, 'get', server, server)
     out = proc.stdout.decode('utf-8', 'replace')
     if proc.returncode != 0:
         if 'credentials not found' in (out + proc.stderr.decode('utf-8', 'replace')).lower():
@@ -161,15 +198,15 @@ class DockerConfigSource:
         location = location or os.environ.get('DOCKER_CONFIG') or os.path.join(os.path.expanduser('~'), '.docker')
         self.path = os.path.join(location, 'config.json') if os.path.isdir(location) else location
 
-    def credentials(self, registry: str) -> t.Optional[Credentials]:
+    def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
         config = _json_file(self.path, 'docker config')
         if not config:
             return None
         helpers = config.get('credHelpers') or {}
-        key, entry = _entry_for({k: {} for k in helpers}, registry)
+        key, entry = _entry_for({k: {} for k in helpers}, registry, repository)
         if key:
             return run_credential_helper(helpers[key], key)
-        key, entry = _entry_for(config.get('auths') or {}, registry)
+        key, entry = _entry_for(config.get('auths') or {}, registry, repository)
         if entry:
             found = _from_auth_entry(entry, 'docker config %s' % self.path)
             if found:
@@ -193,11 +230,11 @@ class PodmanAuthSource:
         paths.append(os.path.join(os.path.expanduser('~'), '.config', 'containers', 'auth.json'))
         return paths
 
-    def credentials(self, registry: str) -> t.Optional[Credentials]:
+    def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
         for path in self.paths():
             data = _json_file(path, 'container auth file')
             if data:
-                found = DockerConfigSource(path).credentials(registry)
+                found = DockerConfigSource(path).credentials(registry, repository)
                 if found:
                     return found
         return None
@@ -215,7 +252,7 @@ class GoogleSource:
     def __init__(self, required: bool = False) -> None:
         self.required = required
 
-    def credentials(self, registry: str) -> t.Optional[Credentials]:
+    def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
         if not is_google(registry) and not self.required:
             return None
         if not HAS_GOOGLE_AUTH:
@@ -253,10 +290,14 @@ def credential_sources(options: 'ConnectionOptions') -> t.List[t.Any]:
     raise InvalidInputError('auth_method %r is not one of %s' % (method, ', '.join(AUTH_METHODS)))
 
 
-def find_credentials(registry: str, options: 'ConnectionOptions') -> t.Optional[Credentials]:
-    """The first credentials any source has for this registry, or None for anonymous access."""
+def find_credentials(registry: str, options: 'ConnectionOptions', repository: t.Optional[str] = None) -> t.Optional[Credentials]:
+    """The first credentials any source has for this registry, or None for anonymous access.
+
+    ``repository`` (the repository being accessed, e.g. ``org/app``) lets podman's
+    repository-scoped auth-file keys apply; without it only registry-wide keys match.
+    """
     for source in credential_sources(options):
-        found = source.credentials(registry)
+        found = source.credentials(registry, repository)
         if found is not None:
             return found
     if options.auth_method == 'password':

@@ -283,7 +283,7 @@ class Transport:
             except ResponseTooLargeError:
                 body = b''
         challenge = response.headers.get('WWW-Authenticate', '')
-        anonymous = response.status_code == 401 and self.auth is not None and self.auth.credentials is None
+        anonymous = response.status_code == 401 and self.auth is not None and self.auth.credentials_for(repository) is None
         return error_from_response(response.status_code, body, operation, url, self.registry, repository,
                                    insufficient_scope='insufficient_scope' in challenge, anonymous=anonymous)
 

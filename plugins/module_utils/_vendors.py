@@ -54,3 +54,72 @@ def parse_ratelimit(headers: t.Mapping[str, str]) -> t.Optional[t.Dict[str, t.An
     lim, window = split(limit)
     rem, window2 = split(remaining)
     return {'limit': lim, 'remaining': rem, 'window_seconds': window or window2, 'source': headers.get('docker-ratelimit-source')}
+
+
+# registry_repo_delete: how each kind of registry deletes, and Docker Hub's own API.
+# Docker Hub deletes tags and repositories only through hub.docker.com (its registry answers 405 to
+# manifest DELETE); Google untags with DELETE by tag and refuses to delete a digest that still has
+# tags (GOOGLE_MANIFEST_DANGLING_TAG) or a child of an index (GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE).
+
+# Test seams: tests replay Docker Hub's and Google's documented shapes on a local http.server and point
+# these at it (Docker Hub and Google cannot be reached from the test machines).
+HUB_API_URL = 'https://hub.docker.com'
+DELETE_KIND_OVERRIDES: t.Dict[str, str] = {}  # registry (host:port) -> delete kind
+HUB_TOKEN_PATH = '/v2/auth/token'  # POST {"identifier", "secret"} -> {"access_token"}: a JWT valid for 10 minutes
+HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
+HUB_PAGE_SIZE = 100
+GOOGLE_DANGLING_TAG = 'GOOGLE_MANIFEST_DANGLING_TAG'
+GOOGLE_DANGLING_PARENT = 'GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE'
+
+DELETE_KINDS = ('docker_hub', 'google', 'oci')
+
+
+def delete_kind(registry: str) -> str:
+    """``docker_hub`` (Hub API), ``google`` (untag, then delete the digest) or ``oci`` (registry API V2)."""
+    if registry in DELETE_KIND_OVERRIDES:
+        return DELETE_KIND_OVERRIDES[registry]
+    if is_docker_hub(registry):
+        return 'docker_hub'
+    if is_google(registry):
+        return 'google'
+    return 'oci'
+
+
+def hub_api_url() -> str:
+    """Docker Hub's API base URL, read at call time so that tests can point it at a local server."""
+    return HUB_API_URL
+
+
+def hub_repository_path(repository: str) -> str:
+    """Hub API path of a repository (``library/nginx``, ``team/app``): DELETE removes the repository."""
+    return '/v2/repositories/%s/' % repository
+
+
+def hub_tag_path(repository: str, tag: str) -> str:
+    """Hub API path of one tag: GET describes it, DELETE removes only this tag."""
+    return '/v2/repositories/%s/tags/%s/' % (repository, tag)
+
+
+def hub_tags_path(repository: str) -> str:
+    return '/v2/repositories/%s/tags/?page_size=%d' % (repository, HUB_PAGE_SIZE)
+
+
+def hub_tag_digest(entry: t.Mapping[str, t.Any]) -> t.Optional[str]:
+    """A Hub tag's manifest digest: its top-level ``digest``, else the one image's digest when it has one image."""
+    digest = entry.get('digest')
+    if isinstance(digest, str) and digest:
+        return digest
+    images = entry.get('images') or []
+    if len(images) == 1 and isinstance(images[0], dict) and images[0].get('digest'):
+        return str(images[0]['digest'])
+    return None
+
+
+def google_manifest_map(body: t.Mapping[str, t.Any]) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Google's extended tags/list: ``{digest: {media_type, tags}}`` for every manifest, tagged or not."""
+    result = {}
+    manifests = body.get('manifest') if isinstance(body.get('manifest'), dict) else {}
+    for digest, entry in manifests.items():
+        if isinstance(entry, dict):
+            result[digest] = {'media_type': entry.get('mediaType') or '', 'tags': [str(tag) for tag in entry.get('tag') or []]}
+    return result

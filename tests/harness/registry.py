@@ -112,7 +112,8 @@ def write_htpasswd(path: str, users: dict[str, str]) -> None:
 
 
 def registry_config(name: str, directory: str, port: int, debug_port: int, *, tls: Optional[CertPaths] = None,
-                    htpasswd_path: Optional[str] = None, token_server: Optional[TokenServer] = None) -> dict[str, Any]:
+                    htpasswd_path: Optional[str] = None, token_server: Optional[TokenServer] = None,
+                    delete_enabled: bool = True) -> dict[str, Any]:
     http_section: dict[str, Any] = {
         "addr": f"127.0.0.1:{port}",
         "secret": secrets.token_hex(16),
@@ -126,7 +127,7 @@ def registry_config(name: str, directory: str, port: int, debug_port: int, *, tl
         "log": {"level": "warn", "formatter": "text", "fields": {"registry": name}},
         "storage": {
             "filesystem": {"rootdirectory": os.path.join(directory, "data")},
-            "delete": {"enabled": True},
+            "delete": {"enabled": delete_enabled},
             "maintenance": {"uploadpurging": {"enabled": False}},
         },
         "http": http_section,
@@ -154,8 +155,11 @@ def _command(config_path: str, die_with_parent: bool) -> list[str]:
 
 def launch(name: str, flavour: str, base_dir: str, *, certs: Optional[CertPaths] = None,
            token_server: Optional[TokenServer] = None, users: Optional[dict[str, str]] = None,
-           detached: bool = False) -> Registry:
-    """Write the config and start the process without waiting for it (see wait_ready)."""
+           detached: bool = False, delete_enabled: bool = True) -> Registry:
+    """Write the config and start the process without waiting for it (see wait_ready).
+
+    delete_enabled: false starts it with storage.delete.enabled off, so every manifest DELETE gets 405 UNSUPPORTED.
+    """
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}, expected one of {FLAVOURS}")
     directory = os.path.join(base_dir, name)
@@ -177,7 +181,8 @@ def launch(name: str, flavour: str, base_dir: str, *, certs: Optional[CertPaths]
             raise ValueError("token needs a token_server")
         token = token_server
         registry_users = token_server.users
-    config = registry_config(name, directory, port, debug_port, tls=tls, htpasswd_path=htpasswd_path, token_server=token)
+    config = registry_config(name, directory, port, debug_port, tls=tls, htpasswd_path=htpasswd_path, token_server=token,
+                             delete_enabled=delete_enabled)
     config_path = os.path.join(directory, "config.yml")
     with open(config_path, "w", encoding="utf-8") as handle:
         json.dump(config, handle, indent=2)  # JSON is valid YAML
@@ -327,20 +332,23 @@ class Harness:
         self.timings["start"] = time.monotonic() - started
         return self.registries
 
-    def _launch(self, name: str, flavour: str) -> Registry:
+    def _launch(self, name: str, flavour: str, delete_enabled: bool = True) -> Registry:
         registry = launch(name, flavour, self.base_dir, certs=self.certs, token_server=self.token_server,
-                          detached=not self.die_with_parent)
+                          detached=not self.die_with_parent, delete_enabled=delete_enabled)
         self.registries[name] = registry
         return registry
 
-    def add_registry(self, name: str, flavour: str = "open") -> Registry:
-        """Start one more registry (say, a scratch one a test may wreck) that stop() will also end."""
+    def add_registry(self, name: str, flavour: str = "open", delete_enabled: bool = True) -> Registry:
+        """Start one more registry (say, a scratch one a test may wreck) that stop() will also end.
+
+        delete_enabled=False: a registry whose storage.delete.enabled is off (manifest DELETE -> 405 UNSUPPORTED).
+        """
         if name in self.registries:
             raise ValueError(f"registry {name!r} already exists")
         if flavour == "token" and self.token_server is None:
             self.token_server = TokenServer(os.path.join(self.base_dir, "token"), expires_in=self.token_expires_in)
             self.token_server.start()
-        registry = self._launch(name, flavour)
+        registry = self._launch(name, flavour, delete_enabled)
         wait_ready([registry])
         return registry
 

@@ -16,7 +16,9 @@ import yaml
 from conftest import BIN_DIR, COLLECTION_ROOT, assert_ok
 
 PLUGINS = [('module', 'registry_manifest_info', 'plugins/modules/registry_manifest_info.py'),
-           ('lookup', 'digest', 'plugins/lookup/digest.py')]
+           ('lookup', 'digest', 'plugins/lookup/digest.py'),
+           # registry_repo_delete
+           ('module', 'registry_repo_delete', 'plugins/modules/registry_repo_delete.py')]
 
 
 def _docs(path):

@@ -111,3 +111,47 @@ def test_manifest_info_platform_and_config_of_single_image_reads_config_once(har
     assert result['platform_digest'] == result['digest'] == harness.seeded['open']['oci_image']['digest']
     assert [(r.method, r.path.split('/')[-2]) for r in client.log.records] == [
         ('GET', 'v2'), ('GET', 'manifests'), ('GET', 'blobs')]
+
+
+# registry_repo_delete (issue 8)
+
+def test_repo_delete_two_tags_cost_one_tag_probe(harness):
+    """distribution 2.8 refuses DELETE by tag: learned once per host, then every tag goes by digest.
+
+    Two unique tags in a repository of four: ping, 2 HEAD, 1 refused tag DELETE, the tag list,
+    2 HEAD for the other tags, 2 digest DELETE.
+    """
+    from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+    from harness.seed import push_image
+
+    registry, repo = harness.open, 'budget/delete-two'
+    first = push_image(registry, repo, 'pr-1', content='pr-1\n')
+    second = push_image(registry, repo, 'pr-2', content='pr-2\n')
+    push_image(registry, repo, ['v1', 'latest'], content='release\n')
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    params = {'repository': '%s/%s' % (registry.host, repo), 'tags': ['pr-1', 'pr-2'], 'digests': [], 'all_tags': False, 'force': False}
+    result = repo_delete.run(client, params, False)
+    assert result['deleted_manifests'] == [first['digest'], second['digest']]
+    assert [(r.method, r.path.rsplit('/', 1)[-1], r.status) for r in client.log.records] == [
+        ('GET', '', 200), ('HEAD', 'pr-1', 200), ('HEAD', 'pr-2', 200), ('DELETE', 'pr-1', 400), ('GET', 'list', 200),
+        ('HEAD', 'latest', 200), ('HEAD', 'v1', 200), ('DELETE', first['digest'], 202), ('DELETE', second['digest'], 202)]
+
+
+def test_repo_delete_on_token_registry_asks_delete_scope_once(harness):
+    """One pull token for the reads, one delete token for the DELETEs; a rerun reads only (ping, token, HEAD)."""
+    from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+    from harness.seed import push_image
+
+    registry, repo = harness.token, 'budget/delete-token'
+    push_image(registry, repo, 'pr-1', content='pr-1\n')
+    params = {'repository': '%s/%s' % (registry.host, repo), 'tags': ['pr-1'], 'digests': [], 'all_tags': False, 'force': False}
+    admin = ConnectionOptions(username='admin', password=registry.users['admin'], plain_http=True)
+    client = RegistryClient(admin)
+    assert repo_delete.run(client, params, False)['changed']
+    assert [(r.method, r.path.rsplit('/', 1)[-1], r.status) for r in client.log.records] == [
+        ('GET', '', 401), ('GET', 'token', 200), ('HEAD', 'pr-1', 200), ('GET', 'token', 200), ('DELETE', 'pr-1', 400),
+        ('GET', 'list', 200), ('DELETE', client.log.records[-1].path.rsplit('/', 1)[-1], 202)]
+    assert client.log.records[-1].path.endswith('sha256:' + client.log.records[-1].path.rsplit(':', 1)[-1])
+    rerun = RegistryClient(admin)
+    assert repo_delete.run(rerun, params, False)['changed'] is False
+    assert [(r.method, r.status) for r in rerun.log.records] == [('GET', 401), ('GET', 200), ('HEAD', 404)]
