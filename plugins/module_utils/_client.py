@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ._credentials import Credentials, find_credentials
 from ._errors import AuthenticationError, InvalidInputError, NotFoundError, RegistryError, UnsupportedError, register_secret
-from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, Manifest, Platform, compute_digest, verify_digest
+from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
 from ._vendors import (
@@ -416,6 +416,33 @@ class RegistryClient:
             return None
         transport.request('GET', '/v2/', operation='log in to %s' % ref.registry).close()
         return challenge.scheme
+
+    # Referrers (registry_tag, registry_manifest_info: issue 6)
+
+    def list_referrers(self, ref: ImageReference, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        """What refers to ``digest``: the OCI 1.1 referrers API, else (404) the ``sha256-<hex>`` tag index.
+
+        Each entry: ``digest``, ``media_type``, ``artifact_type``, ``annotations``, ``size``,
+        ``kind`` (``referrer``) and ``tag`` (the fallback tag when it came from there, else None).
+        """
+        transport = self.transport(ref)
+        fallback: t.Optional[str] = None
+        try:
+            response = transport.request('GET', '/v2/%s/referrers/%s' % (ref.repository, digest),
+                                         scopes=[repository_scope(ref.repository, 'pull')], headers={'Accept': OCI_INDEX}, stream=True,
+                                         operation='list referrers of %s@%s' % (ref.name, digest), repository=ref.repository)
+            raw = read_capped(response, MAX_MANIFEST_SIZE, 'referrers of %s@%s' % (ref.name, digest))
+            index = Manifest.from_bytes(raw, OCI_INDEX)
+        except NotFoundError:
+            fallback = digest.replace(':', '-')
+            try:
+                index = self.get_manifest(ref, fallback)
+            except NotFoundError:
+                return []
+        return [{
+            'digest': entry.get('digest'), 'media_type': entry.get('mediaType'), 'artifact_type': entry.get('artifactType'),
+            'annotations': entry.get('annotations') or {}, 'size': entry.get('size'), 'kind': 'referrer', 'tag': fallback,
+        } for entry in index.data.get('manifests') or [] if isinstance(entry, dict) and entry.get('digest')]
 
 
 class _HubAuth:

@@ -10,6 +10,7 @@ no_log, env); a unit test holds them together.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import typing as t
 
@@ -17,7 +18,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ._client import RegistryClient
 from ._credentials import AUTH_METHODS
-from ._errors import RegistryError
+from ._errors import InvalidInputError, RegistryError
 from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
 
 REGISTRY_ARGSPEC: t.Dict[str, t.Dict[str, t.Any]] = {
@@ -74,3 +75,28 @@ def run_module(module: AnsibleModule, run: Runner) -> None:
     except RegistryError as exc:
         module.fail_json(msg=exc.message, **exc.details())
     module.exit_json(**result)
+
+
+# A second set of connection options for another registry (registry_tag's source_auth: issue 6)
+
+# The common options as a dict option's suboptions: no defaults and no env fallbacks, so an unset one inherits the task's value.
+CONNECTION_SUBOPTIONS: t.Dict[str, t.Dict[str, t.Any]] = {
+    name: {key: value for key, value in spec.items() if key not in ('default', 'fallback')} for name, spec in REGISTRY_ARGSPEC.items()
+}
+
+
+def client_with_overrides(client: RegistryClient, overrides: t.Optional[t.Mapping[str, t.Any]], option: str) -> RegistryClient:
+    """``client`` itself, or a client whose connection options are the set values of ``overrides`` over the client's own.
+
+    The new client shares the request log (budgets count every request of a task) and has its
+    own Transport, credentials and tokens per host, so the same host may be reached with two
+    identities (pull with one, push with the other).
+    """
+    values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if not values:
+        return client
+    options = dataclasses.replace(client.options, **values)
+    problem = check_connection_options(options)
+    if problem:
+        raise InvalidInputError('%s: %s' % (option, problem))
+    return RegistryClient(options, log=client.log)

@@ -13,9 +13,9 @@ import ipaddress
 import re
 from dataclasses import dataclass, replace
 
-DOCKER_HUB = "docker.io"
-DOCKER_HUB_API_HOST = "registry-1.docker.io"
-_DOCKER_HUB_ALIASES = frozenset((DOCKER_HUB, "index.docker.io", DOCKER_HUB_API_HOST))
+# Docker Hub's names are defined once, in _vendors.py (the only place that knows host names).
+from ._vendors import DOCKER_HUB, DOCKER_HUB_API_HOST
+from ._vendors import DOCKER_HUB_ALIASES as _DOCKER_HUB_ALIASES
 
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
@@ -29,6 +29,8 @@ _HEX_RE = re.compile(r"[0-9a-f]+")
 _HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _PORT_RE = re.compile(r"[0-9]+")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# A bare 64-hex string is an image ID to docker, never a repository name (distribution/reference refuses it).
+_IMAGE_ID_RE = re.compile(r"[a-f0-9]{64}")
 
 _FORMAT_HELP = "expected [registry[:port]/]repository[:tag][@digest]"
 _PATH_HELP = 'path components are [a-z0-9] separated by ".", "_", "__" or "-"'
@@ -80,7 +82,9 @@ def _fail(what: str, text: str, reason: str) -> ValueError:
 
 
 def _is_registry(component: str) -> bool:
-    return "." in component or ":" in component or component.lower() == "localhost" or component.startswith("[")
+    # Like docker's normalizer, an upper-case first component can only be a host (repositories are lower-case).
+    return ("." in component or ":" in component or component.lower() == "localhost" or component.startswith("[")
+            or component != component.lower())
 
 
 def _normalize_registry(component: str, what: str, text: str) -> str:
@@ -91,6 +95,9 @@ def _normalize_registry(component: str, what: str, text: str) -> str:
         if end < 0:
             raise _fail(what, text, f'registry "{component}" has an IPv6 address without the closing "]"')
         host, rest = lowered[:end + 1], lowered[end + 1:]
+        if "%" in host or "." in host:  # distribution's grammar: hex groups only, no zone, no embedded IPv4 tail
+            raise _fail(what, text, f'registry "{component}": "{host}" is not accepted: an IPv6 registry address is hex groups '
+                                    'only, without a zone ("%...") or an embedded IPv4 tail')
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
@@ -110,6 +117,10 @@ def _normalize_registry(component: str, what: str, text: str) -> str:
         rest = f":{int(port)}"
     if not rest and host in _DOCKER_HUB_ALIASES:
         return DOCKER_HUB
+    if not _is_registry(host + rest):
+        # A dot-less, port-less host is only a host because of its upper case ("Docker/docker"): keep that,
+        # so the normalized form still names the same registry.
+        return component
     return host + rest
 
 
@@ -129,6 +140,8 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
     help_text = _FORMAT_HELP if allow_tag_and_digest else "expected [registry[:port]/]repository"
     if not text:
         raise _fail(what, text, f"the {what} is empty; {help_text}")
+    if _IMAGE_ID_RE.fullmatch(text):
+        raise _fail(what, text, f"a 64-character hex string is an image ID, not a repository name; {help_text}")
     if any(char.isspace() for char in text):
         raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
     if "://" in text:

@@ -43,6 +43,14 @@ options:
       - For a multi-arch image this needs O(platform).
     type: bool
     default: false
+  referrers:
+    description:
+      - Also list what refers to the image (signatures, SBOMs, attestations) and return it as RV(referrers).
+      - OCI 1.1 referrers come from the referrers API, or from the C(sha256-<hex>) fallback tag when the registry does not
+        have that API; cosign's C(sha256-<hex>.sig), C(.att) and C(.sbom) tags are listed too.
+      - Costs one request for the listing (two when the fallback is used) and three HEAD requests for the cosign tags.
+    type: bool
+    default: false
 seealso:
   - plugin: oci.registry.digest
     plugin_type: lookup
@@ -173,11 +181,37 @@ ratelimit:
   returned: when exists
   type: dict
   sample: {"limit": 100, "remaining": 76, "window_seconds": 21600, "source": "203.0.113.7"}
+referrers:
+  description: What refers to the image (the same list M(oci.registry.registry_tag) copies with O(referrers=true)).
+  returned: when O(referrers=true) and the image exists
+  type: list
+  elements: dict
+  contains:
+    digest:
+      description: Digest of the referring manifest.
+      type: str
+    artifact_type:
+      description: Its artifact type; C(cosign/sig), C(cosign/att) or C(cosign/sbom) for cosign tags.
+      type: str
+    media_type:
+      description: Its media type (V(null) for cosign tags, which are not read).
+      type: str
+    annotations:
+      description: Its annotations.
+      type: dict
+    kind:
+      description: V(referrer) (OCI 1.1 subject) or V(cosign) (a cosign tag).
+      type: str
+    tag:
+      description: The cosign tag or the C(sha256-<hex>) fallback tag it was listed in; V(null) when listed by the referrers API.
+      type: str
+  sample: [{"digest": "sha256:77aa...", "artifact_type": "application/spdx+json", "kind": "referrer", "tag": null, "annotations": {}}]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
+from ansible_collections.oci.registry.plugins.module_utils._copy import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
@@ -205,6 +239,8 @@ def run(client, params, check_mode):
     )
     if platform is not None:
         result.update(platform_digest=found.platform_digest, platform_manifest=image.data)
+    if params.get('referrers'):
+        result['referrers'] = RegistryRepository(client, ref).referrers(found.digest)
     if params['config']:
         result['config'] = found.config if found.config is not None else client.get_config(ref, image)
     return result
@@ -216,6 +252,7 @@ def main():
             image={'type': 'str', 'required': True, 'aliases': ['name']},
             platform={'type': 'str'},
             config={'type': 'bool', 'default': False},
+            referrers={'type': 'bool', 'default': False},
         ),
         supports_check_mode=True,
     )

@@ -155,3 +155,50 @@ def test_repo_delete_on_token_registry_asks_delete_scope_once(harness):
     rerun = RegistryClient(admin)
     assert repo_delete.run(rerun, params, False)['changed'] is False
     assert [(r.method, r.status) for r in rerun.log.records] == [('GET', 401), ('GET', 200), ('HEAD', 404)]
+# registry_tag (issue 6)
+
+def _tag_params(source, tags, **extra):
+    base = {'source': source, 'tags': tags, 'repository': None, 'overwrite': True, 'referrers': False, 'source_auth': None}
+    base.update(extra)
+    return base
+
+
+def _calls(client, since):
+    return [(r.method, r.path.rsplit('/', 1)[-1] if '/manifests/' in r.path else r.path.split('/')[-2], r.status)
+            for r in client.log.records[since:]]
+
+
+def test_registry_tag_same_repository_budget(harness):
+    """Authenticated: a retag is GET source, HEAD target, PUT; a rerun is GET source + one HEAD per tag, no write."""
+    from ansible_collections.oci.registry.plugins.modules import registry_tag
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    seed_tags(harness.token, 'budget/retag', 1)
+    source = '%s/budget/retag:t00' % harness.token.host
+    client.resolve(parse_image(source))  # authenticate first: ping + token
+    client.put_manifest(parse_image('%s/budget/retag:warm' % harness.token.host), client.get_manifest(parse_image(source)).raw,
+                        'application/vnd.oci.image.manifest.v1+json')  # and hold a push token
+    before = len(client.log)
+    registry_tag.run(client, _tag_params(source, ['prod']), False)
+    assert _calls(client, before) == [('GET', 't00', 200), ('HEAD', 'prod', 404), ('PUT', 'prod', 201)]
+    before = len(client.log)
+    result = registry_tag.run(client, _tag_params(source, ['prod', 'warm', 't00']), False)
+    assert not result['changed']
+    assert _calls(client, before) == [('GET', 't00', 200), ('HEAD', 'prod', 200), ('HEAD', 'warm', 200), ('HEAD', 't00', 200)]
+    before = len(client.log)
+    by_digest = registry_tag.run(client, _tag_params('%s/budget/retag@%s' % (harness.token.host, result['digest']), ['prod']), False)
+    assert not by_digest['changed'] and _calls(client, before) == [('HEAD', 'prod', 200)]
+
+
+def test_registry_tag_cross_repository_budget(harness):
+    """One image to another repository: GET source, HEAD tag, HEAD + mount per blob, PUT; nothing uploaded."""
+    from ansible_collections.oci.registry.plugins.modules import registry_tag
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    seed_tags(harness.token, 'budget/mount-src', 1)
+    before = len(client.log)
+    registry_tag.run(client, _tag_params('%s/budget/mount-src:t00' % harness.token.host, ['v1'],
+                                         repository='%s/budget/mount-dst' % harness.token.host), False)
+    calls = [(m, p) for (m, p, _s), r in zip(_calls(client, before), client.log.records[before:]) if r.path not in ('/v2/', '/token')]
+    assert calls[:2] == [('GET', 't00'), ('HEAD', 'v1')] and calls[-1] == ('PUT', 'v1')
+    assert sorted(calls[2:-1]) == [('HEAD', 'blobs')] * 2 + [('POST', 'uploads')] * 2  # the two blobs move concurrently
+    # pull on the source, pull on the target (its tag HEAD), then one token for the mount (push target + pull source) that the PUT reuses
+    assert client.log.count('GET', '/token') == 3

@@ -66,6 +66,12 @@ VALID = [
     ("sub-1.sub2.example.org/ns/img:1", "sub-1.sub2.example.org", "ns/img", "1", None, "sub-1.sub2.example.org/ns/img:1"),
     ("example.com/" + LONG_PATH, "example.com", LONG_PATH, "latest", None, "example.com/" + LONG_PATH + ":latest"),
     ("my.registry/a.b.c", "my.registry", "a.b.c", "latest", None, "my.registry/a.b.c:latest"),
+    # issue 6: an upper-case first component is a host, as docker's normalizer has it
+    ("Docker/docker", "Docker", "docker", "latest", None, "Docker/docker:latest"),
+    ("Myhost/team/app:1", "Myhost", "team/app", "1", None, "Myhost/team/app:1"),
+    ("Myhost:5000/app", "myhost:5000", "app", "latest", None, "myhost:5000/app:latest"),
+    ("a" * 64 + ":tag", "docker.io", "library/" + "a" * 64, "tag", None, "docker.io/library/" + "a" * 64 + ":tag"),
+    ("ghcr.io/" + "a" * 64, "ghcr.io", "a" * 64, "latest", None, "ghcr.io/" + "a" * 64 + ":latest"),
 ]
 
 
@@ -132,6 +138,14 @@ INVALID = [
     ("ghcr.io/a/b!c", 'has an invalid path component "b!c"'),
     ("example.com/" + "/".join(["a" * 50] * 5) + "ab", "is 256 characters long; at most 255 are accepted"),
     ("n" * 250, 'repository "library/' + "n" * 250 + '" is 258 characters long'),
+    # issue 6: distribution/reference's vectors the parser got wrong before
+    ("[fe80::1%eth0]:5000/x", 'without a zone ("%...")'),
+    ("[fe80::1%25eth0]/x", "without a zone"),
+    ("[::ffff:192.168.1.1]:5000/x", "or an embedded IPv4 tail"),
+    ("a" * 64, "is an image ID, not a repository name"),
+    ("0123456789abcdef" * 4, "is an image ID"),
+    ("Docker/Docker", 'repository "Docker" must be lowercase'),
+    ("Docker_x/app", 'registry host "Docker_x" is not a valid host name'),
 ]
 
 
