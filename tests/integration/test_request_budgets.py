@@ -202,3 +202,32 @@ def test_registry_tag_cross_repository_budget(harness):
     assert sorted(calls[2:-1]) == [('HEAD', 'blobs')] * 2 + [('POST', 'uploads')] * 2  # the two blobs move concurrently
     # pull on the source, pull on the target (its tag HEAD), then one token for the mount (push target + pull source) that the PUT reuses
     assert client.log.count('GET', '/token') == 3
+
+
+# registry_archive (issue 10)
+
+def test_archive_export_and_import_budgets(harness, tmp_path):
+    """Export of one image: one GET per manifest and blob. Import: HEAD the tag, HEAD each blob, upload (POST + PUT)
+    each, PUT the manifest. A rerun of the import is one HEAD per image."""
+    from ansible_collections.oci.registry.plugins.modules import registry_archive  # pylint: disable=import-outside-toplevel
+    from harness.seed import push_image  # pylint: disable=import-outside-toplevel
+    registry = harness.token
+    admin = ConnectionOptions(username='admin', password=registry.users['admin'], plain_http=True)
+    push_image(registry, 'budget/archive-src', 'v1', content='archive budget\n', verify=registry.verify)
+    path = str(tmp_path / 'a.tar')
+    base = {'state': 'exported', 'path': path, 'images': ['%s/budget/archive-src:v1' % registry.host], 'registry': None,
+            'platforms': None, 'referrers': False}
+    client = RegistryClient(admin)
+    registry_archive.run(client, base, False)
+    assert [(r.method, r.path.rsplit('/', 2)[-2], r.status) for r in client.log.records if r.path != '/token'] == [
+        ('GET', 'v2', 401), ('GET', 'manifests', 200), ('GET', 'blobs', 200), ('GET', 'blobs', 200)]
+    imp = dict(base, state='imported', images=[{'source': 'v1', 'target': '%s/budget/archive-dst:v1' % registry.host}])
+    client = RegistryClient(admin)
+    registry_archive.run(client, imp, False)
+    calls = [(r.method, r.path.split('/')[-2] if '/uploads/' not in r.path else 'uploads', r.status)
+             for r in client.log.records if r.path not in ('/token', '/v2/')]
+    assert calls == [('HEAD', 'manifests', 404)] + [('HEAD', 'blobs', 404), ('POST', 'uploads', 202), ('PUT', 'uploads', 201)] * 2 + [
+        ('PUT', 'manifests', 201)]
+    client = RegistryClient(admin)
+    assert not registry_archive.run(client, imp, False)['changed']
+    assert [(r.method, r.status) for r in client.log.records if r.path not in ('/token', '/v2/')] == [('HEAD', 200)]
