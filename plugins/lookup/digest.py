@@ -69,15 +69,12 @@ _raw:
   elements: str
 '''
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
 from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils._pool import MAX_WORKERS, bounded_map
 from ansible_collections.oci.registry.plugins.plugin_utils._lookup import RegistryLookupBase, lookup_error
-
-MAX_WORKERS = 32
 
 
 class LookupModule(RegistryLookupBase):
@@ -95,17 +92,13 @@ class LookupModule(RegistryLookupBase):
             raise AnsibleLookupError(exc.message) from None
         client = self.registry_client()
 
-        def resolve(ref):
-            found = client.resolve(ref, platform=platform)
+        def resolve(term_ref):
+            term, ref = term_ref
+            try:
+                found = client.resolve(ref, platform=platform)
+            except RegistryError as exc:
+                raise lookup_error(term, exc) from None
             digest = found.platform_digest or found.digest
             return digest if output == 'digest' else '%s@%s' % (ref.name, digest)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(refs)))) as pool:
-            futures = [pool.submit(resolve, ref) for ref in refs]
-        results = []
-        for term, future in zip(terms, futures):
-            try:
-                results.append(future.result())
-            except RegistryError as exc:
-                raise lookup_error(term, exc) from None
-        return results
+        return bounded_map(resolve, list(zip(terms, refs)), workers)

@@ -21,13 +21,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ._credentials import Credentials, find_credentials
-from ._errors import AuthenticationError, InvalidInputError, NotFoundError, RegistryError, UnsupportedError, register_secret
+from ._errors import AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError, register_secret
 from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
 from ._vendors import (
-    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, google_manifest_map, hub_api_url, hub_repository_path, hub_tag_digest, hub_tag_path,
-    hub_tags_path, parse_ratelimit,
+    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, VENDOR_ENDPOINTS, VendorEndpoints, google_manifest_map, google_tag_details, hub_api_url,
+    hub_repository_path, hub_search_query, hub_tag_digest, hub_tag_path, hub_tags_path, parse_hub_search, parse_ratelimit,
 )
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
@@ -66,6 +66,14 @@ class Resolution:
         if self.platform_manifest is not None:
             return self.platform_manifest
         return self.manifest if self.manifest is not None and not self.manifest.is_index else None
+
+
+@dataclass(frozen=True)
+class TagListing:
+    """A repository's tags, plus ``{tag: (digest, created epoch seconds or None)}`` when the listing itself told."""
+
+    tags: t.List[str]
+    known: t.Dict[str, t.Tuple[str, t.Optional[float]]]
 
 
 @contextlib.contextmanager
@@ -275,21 +283,37 @@ class RegistryClient:
 
     def _paged(self, ref: ImageReference, path: str, key: str, scopes: t.List[str], operation: str,
                page_size: t.Optional[int]) -> t.Iterator[str]:
+        """The entries under ``key`` of every page, lazily: a consumer that stops early sends no more requests."""
+        for data in self._pages(ref, path, scopes, operation, page_size):
+            yield from data.get(key) or []  # "tags": null means none
+
+    def _pages(self, ref: ImageReference, path: str, scopes: t.List[str], operation: str,
+               page_size: t.Optional[int]) -> t.Iterator[t.Dict[str, t.Any]]:
+        """Each page's JSON object, following ``Link: <...>; rel="next"`` (absolute or relative) until there is none.
+
+        A first page refused with 400 PAGINATION_NUMBER_INVALID (distribution caps ``n`` at 1000)
+        is asked again with a smaller ``n``: 1000, then 100, then none.
+        """
         transport = self.transport(ref)
-        url: t.Optional[str] = path + ('?%s' % urlencode([('n', page_size)]) if page_size else '')
-        for _page in range(MAX_PAGES):
-            if url is None:
-                return
-            response = transport.request('GET', url, scopes=scopes, headers={'Accept': 'application/json'}, stream=True,
-                                         operation=operation, repository=ref.repository or None)
+        url: t.Optional[str] = _with_page_size(path, page_size)
+        pages = 0
+        while url is not None:
+            if pages >= MAX_PAGES:
+                raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, ref.registry, MAX_PAGES))
             try:
-                data = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
-            yield from (data.get(key) or []) if isinstance(data, dict) else []  # "tags": null means none
+                response = transport.request('GET', url, scopes=scopes, headers={'Accept': 'application/json'}, stream=True,
+                                             operation=operation, repository=ref.repository or None)
+            except RegistryError as exc:
+                page_size = _smaller_page_size(page_size) if pages == 0 and 'PAGINATION_NUMBER_INVALID' in exc.codes else None
+                if page_size is None:
+                    raise
+                url = _with_page_size(path, page_size)
+                continue
+            data = _read_json(response, operation, ref.registry)
+            pages += 1
+            yield data if isinstance(data, dict) else {}
             match = _LINK_NEXT.search(response.headers.get('Link', ''))
             url = transport.url(match.group(1)) if match else None
-        raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, ref.registry, MAX_PAGES))
 
     def list_tags(self, ref: ImageReference, page_size: t.Optional[int] = None) -> t.List[str]:
         return list(self._paged(ref, '/v2/%s/tags/list' % ref.repository, 'tags', [repository_scope(ref.repository, 'pull')],
@@ -444,6 +468,50 @@ class RegistryClient:
             'annotations': entry.get('annotations') or {}, 'size': entry.get('size'), 'kind': 'referrer', 'tag': fallback,
         } for entry in index.data.get('manifests') or [] if isinstance(entry, dict) and entry.get('digest')]
 
+    # Listing and search (registry_search_info, registry_tags_info)
+
+    # Where vendor-only APIs are; tests replaying a vendor's responses from a local server set their own (see VendorEndpoints).
+    vendors: VendorEndpoints = VENDOR_ENDPOINTS
+
+    def iter_catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.Iterator[str]:
+        """Repository names of ``ref``'s registry, page by page as they are consumed; a refused catalog says so plainly."""
+        try:
+            yield from self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size)
+        except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+            hint = ('the catalog needs a user allowed to list repositories (registry:catalog:* on token registries); '
+                    'Docker Hub and GHCR offer no catalog')
+            if exc.hint and exc.hint.startswith('no credentials'):  # anonymous: say that first
+                hint = '%s; %s' % (exc.hint, hint)
+            raise type(exc)('the catalog of registry %s (/v2/_catalog) is not available to these credentials: %s' % (ref.registry, exc.msg),
+                            status=exc.status, codes=exc.codes, url=exc.url, hint=hint) from None
+
+    def search_docker_hub(self, ref: ImageReference, query: str, limit: int) -> t.List[t.Dict[str, t.Any]]:
+        """Docker Hub's search API (``/v1/search``), page by page until ``limit`` results or the last page."""
+        transport = self.transport(ref)
+        operation = 'search Docker Hub for %r' % query
+        results: t.List[t.Dict[str, t.Any]] = []
+        page = 1
+        while len(results) < limit and page <= MAX_PAGES:
+            url = '%s?%s' % (self.vendors.hub_search_url, urlencode(hub_search_query(query, limit, page)))
+            response = transport.request('GET', url, headers={'Accept': 'application/json'}, stream=True, operation=operation)
+            found, pages = parse_hub_search(_read_json(response, operation, ref.registry))
+            results.extend(found)
+            if not found or page >= pages:
+                break
+            page += 1
+        return results[:limit]
+
+    def list_tags_detailed(self, ref: ImageReference, page_size: t.Optional[int] = None) -> TagListing:
+        """Every tag of a repository and, where the registry's listing carries them (Google), each tag's digest and created time."""
+        google = self.vendors.is_google(ref.registry)
+        listing = TagListing([], {})
+        for data in self._pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
+                                'list tags of %s' % ref.name, page_size):
+            listing.tags.extend(tag for tag in data.get('tags') or [] if isinstance(tag, str))  # "tags": null means none
+            if google:
+                listing.known.update(google_tag_details(data))
+        return listing
+
 
 class _HubAuth:
     """registry_repo_delete: Docker Hub API auth, a JWT from POST /v2/auth/token {identifier, secret}, fetched once."""
@@ -489,6 +557,24 @@ class _HubAuth:
         register_secret(token)
         self._token = (token, time.time() + HUB_TOKEN_LIFETIME)
         return token
+
+
+def _with_page_size(path: str, page_size: t.Optional[int]) -> str:
+    return path + ('?%s' % urlencode([('n', page_size)]) if page_size else '')
+
+
+def _smaller_page_size(page_size: t.Optional[int]) -> t.Optional[int]:
+    """The next ``n`` to try after a registry refused ``page_size``; 0 means send none, None means give up."""
+    if not page_size:
+        return None
+    return 1000 if page_size > 1000 else 100 if page_size > 100 else 0
+
+
+def _read_json(response: t.Any, operation: str, registry: str) -> t.Any:
+    try:
+        return json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, registry, exc))
 
 
 def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:

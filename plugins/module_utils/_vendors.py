@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import typing as t
+from dataclasses import dataclass
 
 DOCKER_HUB = 'docker.io'
 DOCKER_HUB_API_HOST = 'registry-1.docker.io'
@@ -123,3 +124,79 @@ def google_manifest_map(body: t.Mapping[str, t.Any]) -> t.Dict[str, t.Dict[str, 
         if isinstance(entry, dict):
             result[digest] = {'media_type': entry.get('mediaType') or '', 'tags': [str(tag) for tag in entry.get('tag') or []]}
     return result
+
+
+# Listing and search (registry_search_info, registry_tags_info)
+
+DOCKER_HUB_SEARCH_URL = 'https://index.docker.io/v1/search'
+DOCKER_HUB_SEARCH_MAX_PAGE = 100  # the search API's largest n
+
+
+@dataclass(frozen=True)
+class VendorEndpoints:
+    """Where vendor-only APIs are, and which extra hosts count as a vendor's.
+
+    Production code uses :data:`VENDOR_ENDPOINTS`, built from the real host names above. This
+    is also the one seam for tests: a test that replays a vendor's documented responses from a
+    local server builds its own instance (say ``VendorEndpoints(hub_search_url='http://127.0.0.1:P/v1/search',
+    google_hosts=frozenset({'127.0.0.1:P'}))``) and sets it as ``client.vendors`` on its RegistryClient.
+    """
+
+    hub_search_url: str = DOCKER_HUB_SEARCH_URL
+    google_hosts: t.FrozenSet[str] = frozenset()
+
+    def is_docker_hub(self, registry: str) -> bool:
+        return is_docker_hub(registry)
+
+    def is_google(self, registry: str) -> bool:
+        return is_google(registry) or registry.lower() in self.google_hosts
+
+
+VENDOR_ENDPOINTS = VendorEndpoints()
+
+
+def hub_search_query(query: str, page_size: int, page: int) -> t.List[t.Tuple[str, t.Any]]:
+    return [('q', query), ('n', max(1, min(page_size, DOCKER_HUB_SEARCH_MAX_PAGE))), ('page', page)]
+
+
+def parse_hub_search(data: t.Any) -> t.Tuple[t.List[t.Dict[str, t.Any]], int]:
+    """Docker Hub's ``/v1/search`` answer as (results, number of pages); every result has ``name``."""
+    if not isinstance(data, dict):
+        return [], 0
+    results = []
+    for entry in data.get('results') or []:
+        if isinstance(entry, dict) and isinstance(entry.get('name'), str):
+            results.append({
+                'name': entry['name'],
+                'description': entry.get('description'),
+                'star_count': entry.get('star_count'),
+                'is_official': entry.get('is_official'),
+                'is_automated': entry.get('is_automated'),
+            })
+    pages = data.get('num_pages')
+    return results, pages if isinstance(pages, int) else 0
+
+
+def google_tag_details(data: t.Any) -> t.Dict[str, t.Tuple[str, t.Optional[float]]]:
+    """Google's ``tags/list`` ``manifest`` map as ``{tag: (digest, created epoch seconds or None)}``.
+
+    ``timeCreatedMs`` is the image's own creation time (Google sends ``"0"`` when unknown),
+    ``timeUploadedMs`` the push time, used when the first is missing. Both are strings of milliseconds.
+    """
+    found: t.Dict[str, t.Tuple[str, t.Optional[float]]] = {}
+    manifests = data.get('manifest') if isinstance(data, dict) else None
+    if not isinstance(manifests, dict):
+        return found
+    for digest, entry in manifests.items():
+        if not isinstance(entry, dict):
+            continue
+        created: t.Optional[float] = None
+        for key in ('timeCreatedMs', 'timeUploadedMs'):
+            value = str(entry.get(key) or '').strip()
+            if value.isdigit() and int(value) > 0:
+                created = int(value) / 1000.0
+                break
+        for tag in entry.get('tag') or []:
+            if isinstance(tag, str):
+                found[tag] = (str(digest), created)
+    return found

@@ -6,7 +6,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
@@ -304,3 +306,34 @@ def seed_registries(registries: Sequence[Registry]) -> dict[str, dict[str, dict[
     with ThreadPoolExecutor(max_workers=max(1, len(registries))) as pool:
         futures = [(registry.name, pool.submit(seed_all, registry)) for registry in registries]
         return {name: future.result() for name, future in futures}
+
+
+# Many tags and many repositories, fast (registry_tags_info, registry_search_info)
+
+def link_tags_on_disk(registry: Registry, repository: str, digest: str, tags: Sequence[str]) -> None:
+    """Tag an existing manifest many times by writing distribution's tag links straight into the registry's storage.
+
+    The same files a manifest PUT by tag writes (filesystem driver layout of distribution 2.x), for thousands of
+    tags in milliseconds instead of thousands of PUTs. Only for a registry started by this harness, and only for
+    tags that did not exist before (the registry caches nothing about them).
+    """
+    algorithm, hex_digest = digest.split(":", 1)
+    base = os.path.join(registry.root_dir, "data", "docker", "registry", "v2", "repositories", repository, "_manifests", "tags")
+    if not os.path.isdir(base):
+        raise PushError(f"{repository} has no tags on disk at {base}: push one first")
+    for tag in tags:
+        for directory in (os.path.join(base, tag, "current"), os.path.join(base, tag, "index", algorithm, hex_digest)):
+            os.makedirs(directory, exist_ok=True)
+            with open(os.path.join(directory, "link"), "w", encoding="ascii") as handle:
+                handle.write(digest)
+
+
+def clone_repository_on_disk(registry: Registry, source: str, repositories: Sequence[str]) -> None:
+    """Make many repositories with the same content by copying ``source``'s storage tree (links only, no blob data).
+
+    Each copy is what pushing the same image there (mounts plus manifest PUTs) would have written, in a fraction of the
+    time. Only for a registry started by this harness, and only for new repository names.
+    """
+    root = os.path.join(registry.root_dir, "data", "docker", "registry", "v2", "repositories")
+    for repository in repositories:
+        shutil.copytree(os.path.join(root, source), os.path.join(root, repository), ignore=shutil.ignore_patterns("_uploads"))

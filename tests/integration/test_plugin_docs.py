@@ -18,7 +18,10 @@ from conftest import BIN_DIR, COLLECTION_ROOT, assert_ok
 PLUGINS = [('module', 'registry_manifest_info', 'plugins/modules/registry_manifest_info.py'),
            ('lookup', 'digest', 'plugins/lookup/digest.py'),
            # registry_repo_delete
-           ('module', 'registry_repo_delete', 'plugins/modules/registry_repo_delete.py')]
+           ('module', 'registry_repo_delete', 'plugins/modules/registry_repo_delete.py'),
+           # registry_search_info, registry_tags_info (issue 7)
+           ('module', 'registry_search_info', 'plugins/modules/registry_search_info.py'),
+           ('module', 'registry_tags_info', 'plugins/modules/registry_tags_info.py')]
 
 
 def _docs(path):

@@ -15,6 +15,8 @@ import pytest
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
+from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
+from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 
 from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils._errors import PermissionDeniedError
@@ -231,3 +233,51 @@ def test_archive_export_and_import_budgets(harness, tmp_path):
     client = RegistryClient(admin)
     assert not registry_archive.run(client, imp, False)['changed']
     assert [(r.method, r.status) for r in client.log.records if r.path not in ('/token', '/v2/')] == [('HEAD', 200)]
+
+
+# registry_tags_info and registry_search_info (issue 7)
+
+def _tags_params(repository, **params):
+    return dict({'match': None, 'exclude': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8},
+                repository=repository, **params)
+
+
+def test_tags_with_digests_cost_one_list_and_one_head_per_tag(harness):
+    seed_tags(harness.token, 'budget/tags-digests', 40)
+    client = reader_client(harness)
+    result = tags_info.run(client, _tags_params('%s/budget/tags-digests' % harness.token.host, digests=True), False)
+    assert len(result['tags']) == 40 and len({d['digest'] for d in result['details']}) == 1
+    assert [(r.method, r.path, r.status) for r in client.log.records[:3]] == [
+        ('GET', '/v2/', 401), ('GET', '/token', 200), ('GET', '/v2/budget/tags-digests/tags/list', 200)]
+    assert [(r.method, r.status) for r in client.log.records[3:]] == [('HEAD', 200)] * 40
+
+
+def test_tags_limit_and_filter_before_digests(harness):
+    """Only the tags returned are resolved: match and limit cut the HEADs to 3."""
+    seed_tags(harness.token, 'budget/tags-limit', 30)
+    client = reader_client(harness)
+    result = tags_info.run(client, _tags_params('%s/budget/tags-limit' % harness.token.host, match='^t1', order='desc', limit=3,
+                                                digests=True), False)
+    assert result['tags'] == ['t19', 't18', 't17']
+    assert client.log.count('GET', '/tags/list') == 1 and client.log.count('HEAD') == 3 and len(client.log) == 6
+
+
+def test_tags_sorted_by_created_read_each_manifest_and_each_config_once(harness):
+    """One manifest GET per tag (it names the digest) and one config GET per distinct image, even from 8 threads at once."""
+    seed_tags(harness.token, 'budget/tags-created', 24)
+    client = reader_client(harness)
+    result = tags_info.run(client, _tags_params('%s/budget/tags-created' % harness.token.host, sort='created', digests=True), False)
+    assert len(result['tags']) == 24 and len({d['created'] for d in result['details']}) == 1
+    assert client.log.count('GET', '/tags/list') == 1
+    assert client.log.count('GET', '/manifests/') == 24
+    assert client.log.count('GET', '/blobs/') == 1
+    assert client.log.count('HEAD') == 0  # the digests came with the manifests
+    assert len(client.log) == 2 + 1 + 24 + 1
+
+
+def test_search_catalog_with_limit_stops_after_the_first_page(harness):
+    client = RegistryClient(ConnectionOptions(username='admin', password=harness.token.users['admin'], plain_http=True))
+    result = search_info.run(client, {'registry': harness.token.host, 'query': 'test/', 'limit': 2, 'page_size': 100}, False)
+    assert len(result['repositories']) == 2 and result['source'] == 'catalog'
+    assert [(r.method, r.path, r.status) for r in client.log.records] == [
+        ('GET', '/v2/', 401), ('GET', '/token', 200), ('GET', '/v2/_catalog', 200)]

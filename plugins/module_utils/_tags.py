@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# This is a private module_utils file of oci.registry: do not use it from other collections.
+"""Tag listing logic of registry_tags_info and registry_search_info: filters, orders, created dates.
+
+Pure functions (no HTTP) except :class:`CreatedResolver`, which asks a RegistryClient for the
+manifests and configs it needs, each distinct digest once, safely from many threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+import typing as t
+
+from ._errors import InvalidInputError
+from ._manifest import Manifest
+from ._reference import ImageReference
+
+if t.TYPE_CHECKING:
+    from ._client import RegistryClient
+
+SORTS = ('name', 'semver', 'created')
+ORDERS = ('asc', 'desc')
+RESERVED_GROUPS = frozenset(('tag', 'digest', 'created'))
+# Configs that carry a created date; other artifacts (signatures, SBOMs) have none.
+IMAGE_CONFIG_TYPES = frozenset(('application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'))
+
+# MAJOR[.MINOR[.PATCH]] with an optional leading v and an optional pre-release after "-"
+# (a tag cannot hold "+", so build metadata never appears).
+_SEMVER = re.compile(r'^[vV]?(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][0-9]*))?(?:-([0-9A-Za-z.-]+))?$')
+_RFC3339 = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))?$')
+
+
+def parse_registry(text: t.Any, option: str = 'registry') -> ImageReference:
+    """A registry host (``registry.example.com[:port]``, ``localhost:5000``, ``docker.io``) as a reference without repository."""
+    if not isinstance(text, str) or not text or '/' in text:
+        raise InvalidInputError('%s must be a registry host such as registry.example.com, 127.0.0.1:5000 or docker.io, got %r' % (option, text))
+    try:
+        ref = ImageReference.parse_repository('%s/x' % text)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s' % (option, str(exc).replace('%s/x' % text, text))) from None
+    if ref.repository not in ('x', 'library/x'):  # the first component was not a host (no ".", ":" and not localhost)
+        raise InvalidInputError('%s %r is not a registry host: a host has a "." or a ":port", or is localhost (Docker Hub is docker.io)'
+                                % (option, text))
+    return ImageReference(ref.registry, '')
+
+
+def parse_repository(text: t.Any, option: str = 'repository') -> ImageReference:
+    """``[registry[:port]/]repository`` without tag or digest, normalized like an image reference."""
+    if not isinstance(text, str):
+        raise InvalidInputError('%s must be a string like registry.example.com/team/app, got %r' % (option, text))
+    try:
+        return ImageReference.parse_repository(text)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s' % (option, exc)) from None
+
+
+def compile_pattern(text: t.Optional[str], option: str) -> t.Optional[t.Pattern[str]]:
+    """A user's regular expression, or an error naming the option and what is wrong with it."""
+    if text is None or text == '':
+        return None
+    try:
+        pattern = re.compile(text)
+    except re.error as exc:
+        raise InvalidInputError('%s is not a valid regular expression (%s): %r' % (option, exc, text)) from None
+    clash = RESERVED_GROUPS & set(pattern.groupindex)
+    if clash:
+        raise InvalidInputError('%s: the named group %s clashes with a key of details; rename it (reserved: %s)' % (
+            option, ', '.join(sorted(clash)), ', '.join(sorted(RESERVED_GROUPS))))
+    return pattern
+
+
+def select_tags(tags: t.Iterable[str], match: t.Optional[t.Pattern[str]],
+                exclude: t.Optional[t.Pattern[str]]) -> t.List[t.Dict[str, t.Any]]:
+    """``{'tag': ..., **named groups}`` for each tag that ``match`` finds and ``exclude`` does not (re.search, anywhere)."""
+    selected = []
+    for tag in dict.fromkeys(tags):  # a registry may repeat a tag across pages
+        if exclude is not None and exclude.search(tag):
+            continue
+        found = match.search(tag) if match is not None else None
+        if match is not None and found is None:
+            continue
+        entry: t.Dict[str, t.Any] = {'tag': tag}
+        if found is not None:
+            entry.update(found.groupdict())
+        selected.append(entry)
+    return selected
+
+
+def _prerelease_key(text: str) -> t.Tuple[t.Tuple[int, int, str], ...]:
+    """Semver 2.0 precedence of pre-release identifiers: numeric ones numerically and before alphanumeric ones."""
+    return tuple((0, int(part), '') if part.isdigit() else (1, 0, part) for part in text.split('.'))
+
+
+def semver_key(tag: str) -> t.Optional[t.Tuple[t.Any, ...]]:
+    """Sort key of a version tag, or None when the tag is not one. A release sorts after its pre-releases."""
+    found = _SEMVER.match(tag)
+    if not found:
+        return None
+    major, minor, patch, pre = found.groups()
+    release = (int(major), int(minor or 0), int(patch or 0))
+    # (1,) after (0, ...) puts the release after every pre-release of the same version.
+    return release + (((1,),) if pre is None else ((0,) + _prerelease_key(pre),))
+
+
+def parse_created(value: t.Any) -> t.Optional[float]:
+    """Epoch seconds of an RFC 3339 time (the image config's ``created``: nanoseconds, ``Z`` or an offset), or None."""
+    if not isinstance(value, str):
+        return None
+    found = _RFC3339.match(value.strip())
+    if not found:
+        return None
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = found.groups()
+    try:
+        when = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    offset = 0 if zulu or not sign else (int(off_h) * 3600 + int(off_m) * 60) * (1 if sign == '+' else -1)
+    return when.timestamp() - offset + (float('0.' + fraction) if fraction else 0.0)
+
+
+def format_created(epoch: t.Optional[float]) -> t.Optional[str]:
+    """UTC ``YYYY-MM-DDTHH:MM:SSZ``: one form for every source, so that string comparison orders dates."""
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def sort_details(details: t.List[t.Dict[str, t.Any]], sort: str, order: str,
+                 created: t.Optional[t.Mapping[str, t.Optional[float]]] = None) -> t.List[t.Dict[str, t.Any]]:
+    """Order details by tag name, version or created time; tags without a version or a date come last in either order."""
+    reverse = order == 'desc'
+    by_name = sorted(details, key=lambda d: d['tag'])
+    if sort == 'name':
+        return list(reversed(by_name)) if reverse else by_name
+    if sort == 'semver':
+        keyed = [(semver_key(d['tag']), d) for d in by_name]
+    else:
+        keyed = [((created or {}).get(d['tag']), d) for d in by_name]
+    ranked = sorted([item for item in keyed if item[0] is not None], key=lambda item: item[0], reverse=reverse)
+    return [d for _key, d in ranked] + [d for key, d in keyed if key is None]
+
+
+class CreatedResolver:
+    """A tag's digest and created time: its config's ``created``, or for an index its newest child's.
+
+    Every distinct manifest and config is fetched once, however many tags share it and however
+    many threads ask at the same time (the first asks, the others wait for its answer).
+    Children without a platform (attestations) and non-image configs have no created time.
+    """
+
+    def __init__(self, client: 'RegistryClient', ref: ImageReference) -> None:
+        self.client = client
+        self.ref = ref
+        self._lock = threading.Lock()
+        self._created: t.Dict[str, '_Once'] = {}  # manifest digest -> its created time, once known
+
+    def resolve(self, tag: str) -> t.Tuple[str, t.Optional[float]]:
+        manifest = self.client.get_manifest(self.ref.with_tag(tag))
+        return manifest.digest, self._created_of(manifest)
+
+    def _created_of(self, manifest: Manifest) -> t.Optional[float]:
+        with self._lock:
+            once = self._created.get(manifest.digest)
+            owner = once is None
+            if once is None:
+                once = self._created[manifest.digest] = _Once()
+        if not owner:
+            return once.wait()
+        try:
+            once.value = self._compute(manifest)
+        except BaseException as exc:
+            once.error = exc
+            raise
+        finally:
+            once.done.set()
+        return once.value
+
+    def _compute(self, manifest: Manifest) -> t.Optional[float]:
+        if manifest.is_index:
+            children = [c['digest'] for c in manifest.children if c['digest'] and c['platform'] not in (None, 'unknown/unknown')]
+            known = [when for when in (self._created_of(self.client.get_manifest(self.ref, digest)) for digest in children)
+                     if when is not None]
+            return max(known) if known else None
+        if (manifest.config_descriptor or {}).get('mediaType') in IMAGE_CONFIG_TYPES:
+            return parse_created(self.client.get_config(self.ref, manifest).get('created'))
+        return None
+
+
+class _Once:
+    """One computation's result, for the threads waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: t.Optional[float] = None
+        self.error: t.Optional[BaseException] = None
+
+    def wait(self) -> t.Optional[float]:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
