@@ -38,7 +38,9 @@ seealso:
 EXAMPLES = r"""
 - name: Split a reference with a registry port and a digest
   ansible.builtin.debug:
-    msg: "{{ 'localhost:5000/team/app:1.4@sha256:' ~ ('a' * 64) | oci.registry.reference }}"
+    msg: "{{ image | oci.registry.reference }}"
+  vars:
+    image: "localhost:5000/team/app:1.4@sha256:{{ 'a' * 64 }}"
   # registry: localhost:5000, repository: team/app, tag: '1.4', digest: sha256:aaa...,
   # name: localhost:5000/team/app, normalized: localhost:5000/team/app:1.4@sha256:aaa...
 
