@@ -14,21 +14,18 @@ import contextlib
 import json
 import re
 import threading
-import time
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ._credentials import Credentials, find_credentials
-from ._errors import AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError, register_secret
+from ._errors import AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError
 from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
 from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
-from ._vendors import (
-    HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, VENDOR_ENDPOINTS, VendorEndpoints, google_manifest_map, google_tag_details, hub_api_url,
-    hub_repository_path, hub_search_query, hub_tag_digest, hub_tag_path, hub_tags_path, parse_hub_search, parse_ratelimit,
-)
+from ._hub import DockerHubAPI, HubAuth
+from ._vendors import VENDOR_ENDPOINTS, VendorEndpoints, google_manifests, google_tag_details, hub_search_query, parse_hub_search, parse_ratelimit
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024
@@ -352,76 +349,19 @@ class RegistryClient:
             body = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
         except (ValueError, UnicodeDecodeError) as exc:
             raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
-        return google_manifest_map(body if isinstance(body, dict) else {})
+        return google_manifests(body)
 
-    def _hub(self, ref: ImageReference) -> Transport:
-        """The Transport to Docker Hub's API (HUB_API_URL): its auth is the Hub JWT, sent to that host only."""
-        base_url = hub_api_url().rstrip('/')
+    def docker_hub(self, ref: ImageReference) -> DockerHubAPI:
+        """Docker Hub's own API (``vendors.hub_api_url``), one Transport per run whose auth is the Hub JWT, sent to that host only."""
+        base_url = self.vendors.hub_api_url.rstrip('/')
         with self._lock:
             transport = self._transports.get(base_url)
             if transport is None:
                 transport = Transport(urlsplit(base_url).netloc, 'Docker Hub API', self.options, self.log)
                 transport.base_url = base_url
-                transport.auth = _HubAuth(transport, ref, self.options)  # type: ignore[assignment]
+                transport.auth = HubAuth(transport, find_credentials(ref.registry, self.options))  # type: ignore[assignment]
                 self._transports[base_url] = transport
-            return transport
-
-    def _hub_request(self, ref: ImageReference, method: str, path: str, operation: str, ok: t.Collection[int] = (200,)) -> t.Any:
-        return self._hub(ref).request(method, path, headers={'Accept': 'application/json'}, ok=ok, operation=operation,
-                                      repository=ref.repository)
-
-    def hub_tags(self, ref: ImageReference) -> t.Dict[str, t.Optional[str]]:
-        """Every tag of a Docker Hub repository with its digest where Hub names one ({} when the repository is missing)."""
-        tags: t.Dict[str, t.Optional[str]] = {}
-        url: t.Optional[str] = hub_tags_path(ref.repository)
-        for _page in range(MAX_PAGES):
-            if not url:
-                return tags
-            try:
-                response = self._hub_request(ref, 'GET', url, 'list Docker Hub tags of %s' % ref.name)
-            except NotFoundError:
-                return tags
-            try:
-                body = json.loads(read_capped(response, MAX_LIST_BODY, 'Hub tag list').decode('utf-8'))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise RegistryError('list Docker Hub tags of %s: the answer is not JSON: %s' % (ref.name, exc))
-            for entry in body.get('results') or []:
-                if isinstance(entry, dict) and entry.get('name'):
-                    tags[str(entry['name'])] = hub_tag_digest(entry)
-            url = body.get('next') or None
-        raise RegistryError('list Docker Hub tags of %s: more than %d pages' % (ref.name, MAX_PAGES))
-
-    def hub_tag(self, ref: ImageReference, tag: str) -> t.Tuple[bool, t.Optional[str]]:
-        """(exists, digest) of one Docker Hub tag, from the Hub API."""
-        try:
-            response = self._hub_request(ref, 'GET', hub_tag_path(ref.repository, tag), 'read Docker Hub tag %s:%s' % (ref.name, tag))
-        except NotFoundError:
-            return False, None
-        try:
-            body = json.loads(read_capped(response, MAX_LIST_BODY, 'Hub tag').decode('utf-8'))
-        except (ValueError, UnicodeDecodeError):
-            body = {}
-        return True, hub_tag_digest(body) if isinstance(body, dict) else None
-
-    def hub_delete_tag(self, ref: ImageReference, tag: str) -> bool:
-        """Delete one tag through the Hub API (the image stays for its other tags). False when already gone."""
-        try:
-            response = self._hub_request(ref, 'DELETE', hub_tag_path(ref.repository, tag), 'delete Docker Hub tag %s:%s' % (ref.name, tag),
-                                         ok=(200, 202, 204))
-        except NotFoundError:
-            return False
-        response.close()
-        return True
-
-    def hub_delete_repository(self, ref: ImageReference) -> bool:
-        """Delete a whole Docker Hub repository through the Hub API. False when already gone."""
-        try:
-            response = self._hub_request(ref, 'DELETE', hub_repository_path(ref.repository), 'delete Docker Hub repository %s' % ref.name,
-                                         ok=(200, 202, 204))
-        except NotFoundError:
-            return False
-        response.close()
-        return True
+        return DockerHubAPI(transport, ref)
 
     # registry_login: check credentials before they are stored
 
@@ -511,52 +451,6 @@ class RegistryClient:
             if google:
                 listing.known.update(google_tag_details(data))
         return listing
-
-
-class _HubAuth:
-    """registry_repo_delete: Docker Hub API auth, a JWT from POST /v2/auth/token {identifier, secret}, fetched once."""
-
-    def __init__(self, transport: Transport, ref: ImageReference, options: ConnectionOptions) -> None:
-        self.transport = transport
-        self.credentials = find_credentials(ref.registry, options)
-        for secret in (self.credentials.password, self.credentials.token) if self.credentials else ():
-            register_secret(secret)
-        self._token: t.Optional[t.Tuple[str, float]] = None
-
-    def apply(self, headers: t.Dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
-        headers['Authorization'] = 'Bearer %s' % self.token()
-
-    def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
-        return False
-
-    def credentials_for(self, repository: t.Optional[str]) -> t.Any:
-        return self.credentials
-
-    def token(self) -> str:
-        if self._token and self._token[1] > time.time():
-            return self._token[0]
-        creds = self.credentials
-        secret = creds.password or creds.token if creds else None
-        if not creds or not creds.username or not secret:
-            raise AuthenticationError('Docker Hub deletes only through its API at %s, which needs a username and a password or '
-                                      'access token; none were found for docker.io' % hub_api_url(),
-                                      hint='set username and password (or token), or log in to docker.io with docker/podman')
-        response = self.transport.send('POST', self.transport.url(HUB_TOKEN_PATH), headers={'Content-Type': 'application/json'},
-                                       data=json.dumps({'identifier': creds.username, 'secret': secret}),
-                                       operation='Docker Hub API login')
-        if response.status_code != 200:
-            error = self.transport.error(response, 'Docker Hub API login as %s' % creds.username, self.transport.url(HUB_TOKEN_PATH))
-            raise AuthenticationError(error.msg, status=error.status, codes=error.codes, url=error.url,
-                                      hint='check the Docker Hub username and password or access token')
-        try:
-            token = json.loads(read_capped(response, MAX_LIST_BODY, 'Hub token').decode('utf-8')).get('access_token')
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            token = None
-        if not isinstance(token, str) or not token:
-            raise AuthenticationError('Docker Hub API login at %s returned no access_token' % hub_api_url())
-        register_secret(token)
-        self._token = (token, time.time() + HUB_TOKEN_LIFETIME)
-        return token
 
 
 def _with_page_size(path: str, page_size: t.Optional[int]) -> str:

@@ -46,7 +46,7 @@ from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
-from ._store import CHUNK_SIZE, ImageStore, verified
+from ._store import CHUNK_SIZE, ChunkReader, ImageStore, verified
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
@@ -88,35 +88,6 @@ class CopiedImage:
     media_type: str
     raw: bytes
     platforms: t.Tuple[t.Optional[str], ...] = ()
-
-
-class _SizedChunks:
-    """A file-like view of a chunk iterator with a known length: requests sends Content-Length, streams the body."""
-
-    def __init__(self, chunks: t.Iterable[bytes], size: int) -> None:
-        self._chunks = iter(chunks)
-        self._size = size
-        self._buffer = b''
-        self._offset = 0  # registry_archive (issue 10): see read()
-
-    def __len__(self) -> int:
-        return self._size
-
-    def read(self, amount: int = -1) -> bytes:
-        # registry_archive (issue 10): http.client reads the body in 8 KiB blocks; slicing the current chunk at an
-        # offset instead of re-copying the rest of a 1 MiB buffer per read made a 256 MiB upload ~15x faster.
-        parts = []
-        while amount != 0:
-            if self._offset >= len(self._buffer):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._buffer, self._offset = chunk, 0
-            end = len(self._buffer) if amount < 0 else min(len(self._buffer), self._offset + amount)
-            parts.append(self._buffer[self._offset:end])
-            amount = amount if amount < 0 else amount - (end - self._offset)
-            self._offset = end
-        return b''.join(parts)
 
 
 class RegistryRepository:
@@ -161,7 +132,7 @@ class RegistryRepository:
             response.close()
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
-        data: t.Any = _SizedChunks(chunks, size) if size is not None else chunks
+        data: t.Any = ChunkReader(chunks, size) if size is not None else chunks
         if size is not None and size <= CHUNK_SIZE:
             # Small blobs go as one bytes body: http.client then sends headers and body in one write
             # (a file-like body is a second write, which Nagle's algorithm and delayed ACKs stall by ~40 ms).

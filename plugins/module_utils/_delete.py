@@ -4,7 +4,7 @@
 # This is a private module_utils file of oci.registry: do not use it from other collections.
 """registry_repo_delete: how tags, digests and whole repositories are deleted, per kind of registry.
 
-The one place that chooses a strategy (``_vendors.delete_kind`` says which kind a host is):
+The one place that chooses a strategy (``VendorEndpoints.delete_kind`` says which kind a host is):
 
 - ``oci`` (registry API V2): the OCI tag DELETE where the registry supports it, learned from its
   first answer and remembered per host for the run (one probe at most). Where it deletes by digest
@@ -27,7 +27,7 @@ from ._client import Descriptor, RegistryClient
 from ._errors import InvalidInputError, NotFoundError, RegistryError, UnsupportedError
 from ._manifest import INDEX_TYPES, Manifest
 from ._reference import ImageReference
-from ._vendors import GOOGLE_DANGLING_PARENT, delete_kind
+from ._vendors import GOOGLE_DANGLING_PARENT
 
 GC_NOTE = ('the manifests are deleted; their blobs stay on the registry storage until the registry operator runs garbage collection '
            '(distribution: registry garbage-collect)')
@@ -65,7 +65,7 @@ class RepositoryDeleter:
 
     def __init__(self, client: RegistryClient, repo: ImageReference, force: bool, check_mode: bool) -> None:
         self.client, self.repo, self.force, self.check_mode = client, repo, force, check_mode
-        self.kind = delete_kind(repo.registry)
+        self.kind = client.vendors.delete_kind(repo.registry)
         self.out = Outcome()
         self._heads: t.Dict[str, t.Optional[Descriptor]] = {}
         self._manifests: t.Dict[str, t.Optional[Manifest]] = {}
@@ -159,9 +159,9 @@ class RepositoryDeleter:
     def delete_all(self) -> Outcome:
         """Every tag and the manifests they point at (Docker Hub: the repository itself)."""
         if self.kind == 'docker_hub':
-            tags = self.client.hub_tags(self.repo)
+            tags = self.client.docker_hub(self.repo).tags()
             self.out.deleted = [{'tag': tag, 'digest': digest} for tag, digest in sorted(tags.items())]
-            self.out.repository_deleted = bool(tags) if self.check_mode else self._send(lambda: self.client.hub_delete_repository(self.repo))
+            self.out.repository_deleted = bool(tags) if self.check_mode else self._send(lambda: self.client.docker_hub(self.repo).delete_repository())
             if not self.out.repository_deleted:
                 self.out.absent.append(self.repo.name)
             return self.out
@@ -292,13 +292,13 @@ class RepositoryDeleter:
                                     'name the tags in tags, or set all_tags: true')
         present = {}
         for tag in tags:
-            exists, digest = self.client.hub_tag(self.repo, tag)
+            exists, digest = self.client.docker_hub(self.repo).tag(tag)
             if exists:
                 present[tag] = digest
             else:
                 self.out.absent.append(tag)
         for tag, digest in present.items():
-            if self.check_mode or self._send(lambda tag=tag: self.client.hub_delete_tag(self.repo, tag)):  # type: ignore[misc]
+            if self.check_mode or self._send(lambda tag=tag: self.client.docker_hub(self.repo).delete_tag(tag)):  # type: ignore[misc]
                 self.out.deleted.append({'tag': tag, 'digest': digest})
         return self.out
 

@@ -30,7 +30,7 @@ import typing as t
 
 from ._errors import DigestMismatchError, InvalidInputError, NotFoundError, RegistryError
 from ._manifest import MAX_MANIFEST_SIZE, Manifest, compute_digest, verify_digest
-from ._store import CHUNK_SIZE, ImageStore
+from ._store import CHUNK_SIZE, ChunkReader, ImageStore
 
 REF_NAME = 'org.opencontainers.image.ref.name'
 CONTAINERD_NAME = 'io.containerd.image.name'
@@ -60,36 +60,6 @@ def split_name(name: str) -> t.Tuple[str, t.Optional[str]]:
     if colon > slash:
         return name[:colon], name[colon + 1:]
     return name, None
-
-
-class _ChunkReader:
-    """A read(n) file object over an iterator of chunks, for tarfile.addfile."""
-
-    def __init__(self, chunks: t.Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b''
-        self._offset = 0
-
-    def read(self, size: int = -1) -> bytes:
-        # Callers read in small blocks (16 KiB): slice the current chunk at an offset rather than
-        # re-copying the rest of a 1 MiB buffer on every read.
-        parts = []
-        while size < 0 or size > 0:
-            if self._offset >= len(self._buffer):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._buffer, self._offset = chunk, 0
-            end = len(self._buffer) if size < 0 else min(len(self._buffer), self._offset + size)
-            parts.append(self._buffer[self._offset:end])
-            size = size if size < 0 else size - (end - self._offset)
-            self._offset = end
-        return b''.join(parts)
-
-    def drain(self) -> None:
-        """Run the iterator to its end, so a verifying stream makes its final checks."""
-        for _chunk in self._chunks:
-            raise DigestMismatchError('a blob sent more bytes than its descriptor says')
 
 
 class OCILayout:
@@ -177,7 +147,7 @@ class OCILayout:
         os.close(handle)
         self._tar = tarfile.open(self._temp, 'w', format=tarfile.PAX_FORMAT)  # pylint: disable=consider-using-with
         data = json.dumps(LAYOUT_VERSION).encode('utf-8')
-        self._add_member(LAYOUT_FILE, len(data), _ChunkReader([data]))
+        self._add_member(LAYOUT_FILE, len(data), ChunkReader([data]))
 
     # Blobs
 
@@ -235,15 +205,16 @@ class OCILayout:
             if size is None:
                 data = b''.join(chunks)
                 size, chunks = len(data), [data]
-            self._add_member(name, size, _ChunkReader(chunks))
+            self._add_member(name, size, ChunkReader(chunks))
             self._tar_blobs.add(digest)
         else:
             self._write_file(name, chunks)
         self.blobs_written += 1
         self.bytes_written += size if size is not None else os.path.getsize(os.path.join(self.path, name))
 
-    def _add_member(self, name: str, size: int, reader: _ChunkReader) -> None:
-        assert self._tar is not None
+    def _add_member(self, name: str, size: int, reader: ChunkReader) -> None:
+        if self._tar is None:
+            raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
         self._tar.addfile(info, reader)  # type: ignore[arg-type]
@@ -331,8 +302,9 @@ class OCILayout:
             return
         data = json.dumps(dict(_EMPTY_INDEX, manifests=self.entries), indent=2).encode('utf-8')
         if self.is_tar:
-            self._add_member(INDEX_FILE, len(data), _ChunkReader([data]))
-            assert self._tar is not None and self._temp is not None
+            self._add_member(INDEX_FILE, len(data), ChunkReader([data]))
+            if self._tar is None or self._temp is None:
+                raise AssertionError('the tar archive is not open')
             self._tar.close()
             os.chmod(self._temp, 0o644)
             os.replace(self._temp, self.path)

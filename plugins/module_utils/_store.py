@@ -83,3 +83,42 @@ def verified(chunks: t.Iterable[bytes], digest: str, size: t.Optional[int], what
         raise DigestMismatchError('%s does not match its digest: expected %s, the bytes hash to %s' % (what, digest, actual))
     if pending is not None:
         yield pending
+
+
+class ChunkReader:
+    """A file-like ``read(n)`` over an iterator of chunks: an upload body (requests sends ``Content-Length``
+    from ``len()`` when the size is known and streams the rest) or a ``tarfile.addfile`` source.
+
+    Readers ask for small blocks (8-16 KiB): the current chunk is sliced at an offset rather than
+    re-copying the rest of a 1 MiB buffer on every read (that made a 256 MiB upload ~15x slower).
+    """
+
+    def __init__(self, chunks: t.Iterable[bytes], size: t.Optional[int] = None) -> None:
+        self._chunks = iter(chunks)
+        self._size = size
+        self._buffer = b''
+        self._offset = 0
+
+    def __len__(self) -> int:
+        if self._size is None:
+            raise TypeError('the length of this chunk stream is not known')
+        return self._size
+
+    def read(self, amount: int = -1) -> bytes:
+        parts = []
+        while amount != 0:
+            if self._offset >= len(self._buffer):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer, self._offset = chunk, 0
+            end = len(self._buffer) if amount < 0 else min(len(self._buffer), self._offset + amount)
+            parts.append(self._buffer[self._offset:end])
+            amount = amount if amount < 0 else amount - (end - self._offset)
+            self._offset = end
+        return b''.join(parts)
+
+    def drain(self) -> None:
+        """Run the iterator to its end, so a verifying stream makes its final checks."""
+        for _chunk in self._chunks:
+            raise DigestMismatchError('a blob sent more bytes than its descriptor says')

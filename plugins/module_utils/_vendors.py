@@ -62,10 +62,7 @@ def parse_ratelimit(headers: t.Mapping[str, str]) -> t.Optional[t.Dict[str, t.An
 # manifest DELETE); Google untags with DELETE by tag and refuses to delete a digest that still has
 # tags (GOOGLE_MANIFEST_DANGLING_TAG) or a child of an index (GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE).
 
-# Test seams: tests replay Docker Hub's and Google's documented shapes on a local http.server and point
-# these at it (Docker Hub and Google cannot be reached from the test machines).
 HUB_API_URL = 'https://hub.docker.com'
-DELETE_KIND_OVERRIDES: t.Dict[str, str] = {}  # registry (host:port) -> delete kind
 HUB_TOKEN_PATH = '/v2/auth/token'  # POST {"identifier", "secret"} -> {"access_token"}: a JWT valid for 10 minutes
 HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
 HUB_PAGE_SIZE = 100
@@ -73,22 +70,6 @@ GOOGLE_DANGLING_TAG = 'GOOGLE_MANIFEST_DANGLING_TAG'
 GOOGLE_DANGLING_PARENT = 'GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE'
 
 DELETE_KINDS = ('docker_hub', 'google', 'oci')
-
-
-def delete_kind(registry: str) -> str:
-    """``docker_hub`` (Hub API), ``google`` (untag, then delete the digest) or ``oci`` (registry API V2)."""
-    if registry in DELETE_KIND_OVERRIDES:
-        return DELETE_KIND_OVERRIDES[registry]
-    if is_docker_hub(registry):
-        return 'docker_hub'
-    if is_google(registry):
-        return 'google'
-    return 'oci'
-
-
-def hub_api_url() -> str:
-    """Docker Hub's API base URL, read at call time so that tests can point it at a local server."""
-    return HUB_API_URL
 
 
 def hub_repository_path(repository: str) -> str:
@@ -116,16 +97,6 @@ def hub_tag_digest(entry: t.Mapping[str, t.Any]) -> t.Optional[str]:
     return None
 
 
-def google_manifest_map(body: t.Mapping[str, t.Any]) -> t.Dict[str, t.Dict[str, t.Any]]:
-    """Google's extended tags/list: ``{digest: {media_type, tags}}`` for every manifest, tagged or not."""
-    result = {}
-    manifests = body.get('manifest') if isinstance(body.get('manifest'), dict) else {}
-    for digest, entry in manifests.items():
-        if isinstance(entry, dict):
-            result[digest] = {'media_type': entry.get('mediaType') or '', 'tags': [str(tag) for tag in entry.get('tag') or []]}
-    return result
-
-
 # Listing and search (registry_search_info, registry_tags_info)
 
 DOCKER_HUB_SEARCH_URL = 'https://index.docker.io/v1/search'
@@ -137,12 +108,14 @@ class VendorEndpoints:
     """Where vendor-only APIs are, and which extra hosts count as a vendor's.
 
     Production code uses :data:`VENDOR_ENDPOINTS`, built from the real host names above. This
-    is also the one seam for tests: a test that replays a vendor's documented responses from a
-    local server builds its own instance (say ``VendorEndpoints(hub_search_url='http://127.0.0.1:P/v1/search',
-    google_hosts=frozenset({'127.0.0.1:P'}))``) and sets it as ``client.vendors`` on its RegistryClient.
+    is also the one seam for tests (Docker Hub and Google cannot be reached from the test
+    machines): a test that replays a vendor's documented responses from a local server builds
+    its own instance (say ``VendorEndpoints(hub_api_url='http://127.0.0.1:P', google_hosts=frozenset({'127.0.0.1:Q'}))``)
+    and sets it as ``client.vendors`` on its RegistryClient (or on the class, for a whole test).
     """
 
     hub_search_url: str = DOCKER_HUB_SEARCH_URL
+    hub_api_url: str = HUB_API_URL
     google_hosts: t.FrozenSet[str] = frozenset()
 
     def is_docker_hub(self, registry: str) -> bool:
@@ -150,6 +123,14 @@ class VendorEndpoints:
 
     def is_google(self, registry: str) -> bool:
         return is_google(registry) or registry.lower() in self.google_hosts
+
+    def delete_kind(self, registry: str) -> str:
+        """``docker_hub`` (Hub API), ``google`` (untag, then delete the digest) or ``oci`` (registry API V2)."""
+        if self.is_docker_hub(registry):
+            return 'docker_hub'
+        if self.is_google(registry):
+            return 'google'
+        return 'oci'
 
 
 VENDOR_ENDPOINTS = VendorEndpoints()
@@ -177,16 +158,17 @@ def parse_hub_search(data: t.Any) -> t.Tuple[t.List[t.Dict[str, t.Any]], int]:
     return results, pages if isinstance(pages, int) else 0
 
 
-def google_tag_details(data: t.Any) -> t.Dict[str, t.Tuple[str, t.Optional[float]]]:
-    """Google's ``tags/list`` ``manifest`` map as ``{tag: (digest, created epoch seconds or None)}``.
+def google_manifests(data: t.Any) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Google's extended ``tags/list``: ``{digest: {media_type, tags, created}}`` for every manifest, tagged or not.
 
-    ``timeCreatedMs`` is the image's own creation time (Google sends ``"0"`` when unknown),
-    ``timeUploadedMs`` the push time, used when the first is missing. Both are strings of milliseconds.
+    ``created`` is epoch seconds or None: ``timeCreatedMs`` is the image's own creation time
+    (Google sends ``"0"`` when unknown), ``timeUploadedMs`` the push time, used when the first is
+    missing. Both are strings of milliseconds.
     """
-    found: t.Dict[str, t.Tuple[str, t.Optional[float]]] = {}
+    result: t.Dict[str, t.Dict[str, t.Any]] = {}
     manifests = data.get('manifest') if isinstance(data, dict) else None
     if not isinstance(manifests, dict):
-        return found
+        return result
     for digest, entry in manifests.items():
         if not isinstance(entry, dict):
             continue
@@ -196,7 +178,11 @@ def google_tag_details(data: t.Any) -> t.Dict[str, t.Tuple[str, t.Optional[float
             if value.isdigit() and int(value) > 0:
                 created = int(value) / 1000.0
                 break
-        for tag in entry.get('tag') or []:
-            if isinstance(tag, str):
-                found[tag] = (str(digest), created)
-    return found
+        result[str(digest)] = {'media_type': entry.get('mediaType') or '', 'created': created,
+                               'tags': [tag for tag in entry.get('tag') or [] if isinstance(tag, str)]}
+    return result
+
+
+def google_tag_details(data: t.Any) -> t.Dict[str, t.Tuple[str, t.Optional[float]]]:
+    """Google's ``tags/list`` ``manifest`` map as ``{tag: (digest, created epoch seconds or None)}``."""
+    return {tag: (digest, entry['created']) for digest, entry in google_manifests(data).items() for tag in entry['tags']}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import glob
 import json
 import os
 import subprocess
@@ -15,13 +16,25 @@ import yaml
 
 from conftest import BIN_DIR, COLLECTION_ROOT, assert_ok
 
-PLUGINS = [('module', 'registry_manifest_info', 'plugins/modules/registry_manifest_info.py'),
-           ('lookup', 'digest', 'plugins/lookup/digest.py'),
-           # registry_repo_delete
-           ('module', 'registry_repo_delete', 'plugins/modules/registry_repo_delete.py'),
-           # registry_search_info, registry_tags_info (issue 7)
-           ('module', 'registry_search_info', 'plugins/modules/registry_search_info.py'),
-           ('module', 'registry_tags_info', 'plugins/modules/registry_tags_info.py')]
+
+def _discover():
+    """Every module and lookup of the collection: a new plugin is checked without anyone listing it."""
+    found = []
+    for kind, folder in (('module', 'modules'), ('lookup', 'lookup')):
+        for path in sorted(glob.glob(os.path.join(COLLECTION_ROOT, 'plugins', folder, '*.py'))):
+            name = os.path.basename(path)[:-3]
+            if not name.startswith('_'):
+                found.append((kind, name, os.path.relpath(path, COLLECTION_ROOT)))
+    return found
+
+
+PLUGINS = _discover()
+
+
+def test_every_plugin_is_discovered():
+    names = {name for _kind, name, _path in PLUGINS}
+    assert {'registry_manifest_info', 'registry_tag', 'registry_tags_info', 'registry_search_info', 'registry_repo_delete',
+            'registry_login', 'registry_archive', 'digest'} <= names
 
 
 def _docs(path):

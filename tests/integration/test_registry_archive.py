@@ -83,7 +83,8 @@ def test_skopeo_reads_our_archive_and_we_import_skopeos(harness, target, tmp_pat
         assert json.load(handle)['manifests'][0]['digest'] == seeded['digest']
     theirs = str(tmp_path / 'theirs.tar')
     skopeo('copy', '--all', '--src-tls-verify=false', 'docker://%s' % source, 'oci-archive:%s:v9' % theirs)
-    imported = registry_archive.run(client(), params(state='imported', path=theirs, images=[{'source': 'v9', 'target': '%s/%s:v9' % (target.host, repo)}]), False)
+    wanted = [{'source': 'v9', 'target': '%s/%s:v9' % (target.host, repo)}]
+    imported = registry_archive.run(client(), params(state='imported', path=theirs, images=wanted), False)
     assert imported['images'][0]['digest'] == seeded['digest']
     assert client().head_manifest(parse_image('%s/%s:v9' % (target.host, repo))).digest == seeded['digest']
 

@@ -142,6 +142,7 @@ class GoogleReplay(JsonReplay):
                                    'timeCreatedMs': '1600000000000', 'timeUploadedMs': '1600000000000'},
         },
     }
+
     def answer(self, path: str) -> t.Tuple[int, t.Any]:
         if path == '/v2/':
             return 200, {}

@@ -15,10 +15,10 @@ import typing as t
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStats, _SizedChunks, copy_image, copy_referrers, filter_platforms
+from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStats, copy_image, copy_referrers, filter_platforms
 from ansible_collections.oci.registry.plugins.module_utils._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST, Manifest, Platform
-from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE
+from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE, ChunkReader
 
 
 def digest_of(data: bytes) -> str:
@@ -194,6 +194,6 @@ def test_referrers_of_a_store_that_cannot_list_them_are_none():
 @pytest.mark.parametrize('sizes, reads', [([3, 3, 3], [4, 4, 4]), ([10], [-1]), ([1, 1], [5, 5])])
 def test_sized_chunks_reads_the_stream_in_order(sizes, reads):
     chunks = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
-    reader = _SizedChunks(iter(chunks), sum(sizes))
+    reader = ChunkReader(iter(chunks), sum(sizes))
     assert len(reader) == sum(sizes)
     assert b''.join(reader.read(n) for n in reads) == b''.join(chunks)[:sum(n if n >= 0 else sum(sizes) for n in reads)]

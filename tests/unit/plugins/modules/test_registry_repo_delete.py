@@ -9,8 +9,8 @@ shapes documented in shared/VENDOR-APIS.md sections 1-3 from a small server: Hub
 ``POST /v2/auth/token`` JWT, tag GET/DELETE, paged tag list and repository DELETE; Google's
 extended ``tags/list`` (``manifest`` map), untag by tag DELETE, and its refusal to delete a digest
 that still has tags (GOOGLE_MANIFEST_DANGLING_TAG) or an index child whose index is still there
-(GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE). The server is pointed at through the seams in
-``_vendors``: ``HUB_API_URL`` and ``DELETE_KIND_OVERRIDES``.
+(GOOGLE_MANIFEST_DANGLING_PARENT_IMAGE). The server is pointed at through the one vendor
+seam, ``_vendors.VendorEndpoints`` (Hub API URL and the hosts that count as Google's).
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[Fake]:
     server = Fake()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setattr(_vendors, 'HUB_API_URL', server.url)
-    monkeypatch.setitem(_vendors.DELETE_KIND_OVERRIDES, '127.0.0.1:%d' % server.server_address[1], 'google')
+    monkeypatch.setattr(RegistryClient, 'vendors', _vendors.VendorEndpoints(
+        hub_api_url=server.url, google_hosts=frozenset({'127.0.0.1:%d' % server.server_address[1]})))
     yield server
     server.shutdown()
     server.server_close()
