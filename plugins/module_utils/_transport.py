@@ -72,11 +72,15 @@ class ConnectionOptions:
 
     @classmethod
     def from_getter(cls, get: t.Callable[[str], t.Any]) -> 'ConnectionOptions':
-        """Build from any option source: ``module.params.get`` or a plugin's ``get_option``."""
+        """Build from any option source: ``module.params.get`` or a plugin's ``get_option``.
+
+        An empty string counts as unset: AWX credential types inject ``OCI_REGISTRY_TOKEN=''``
+        (and so on) for the fields a credential leaves empty.
+        """
         values = {}
         for name, field in cls.__dataclass_fields__.items():  # pylint: disable=no-member
             value = get(name)
-            values[name] = field.default if value is None else value
+            values[name] = field.default if value is None or value == '' else value
         return cls(**values)
 
     @property

@@ -152,3 +152,23 @@ CHECKS: list[tuple[dict[str, t.Any], str | None]] = [
 @pytest.mark.parametrize("options, message", CHECKS)
 def test_check_connection_options(options: dict[str, t.Any], message: str | None) -> None:
     assert check_connection_options(ConnectionOptions(**options)) == message
+
+
+# --- AWX credential types (issue 11) -------------------------------------------------------
+@pytest.mark.parametrize("injected,expected", [
+    # A token-only credential: AWX injects the fields left empty as empty strings.
+    ({"OCI_REGISTRY_USERNAME": "", "OCI_REGISTRY_PASSWORD": "", "OCI_REGISTRY_TOKEN": "tok-1"},
+     {"username": None, "password": None, "token": "tok-1"}),
+    ({"OCI_REGISTRY_USERNAME": "ci", "OCI_REGISTRY_PASSWORD": "pw-1", "OCI_REGISTRY_TOKEN": ""},
+     {"username": "ci", "password": "pw-1", "token": None}),
+])
+def test_empty_injected_env_counts_as_unset(monkeypatch: pytest.MonkeyPatch, injected: dict[str, str],
+                                            expected: dict[str, t.Any]) -> None:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in injected.items():
+        monkeypatch.setenv(name, value)
+    result = ArgumentSpecValidator(REGISTRY_ARGSPEC).validate({})
+    assert result.error_messages == []
+    options = ConnectionOptions.from_getter(result.validated_parameters.get)
+    assert (options.username, options.password, options.token) == (expected["username"], expected["password"], expected["token"])

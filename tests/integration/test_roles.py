@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The promote and retention roles through ansible-playbook, from the installed collection, on the harness's open registry.
+
+Connection settings reach the roles only through the play's module_defaults for
+group/oci.registry.registry (the AWX way, through the environment, is test_roles_ansible_runner.py).
+Writes are counted by the registry itself (/metrics), not by the client.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+import requests
+import yaml
+
+from conftest import BIN_DIR, COLLECTION_ROOT, assert_ok, connection_vars
+from harness.seed import ACCEPT, push_image
+
+
+def _ago(days: float) -> str:
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _seed(registry, repository, ages):
+    """One distinct image per tag (so no tag is collateral of another), created ``days`` ago."""
+    return {tag: push_image(registry, repository, tag, created=_ago(days), content='%s %s\n' % (repository, tag),
+                            verify=registry.verify)['digest'] for tag, days in ages.items()}
+
+
+def _tags(registry, repository):
+    response = requests.get('%s/v2/%s/tags/list' % (registry.url, repository), verify=registry.verify, timeout=10)
+    response.raise_for_status()
+    return set(response.json().get('tags') or [])
+
+
+def _digest(registry, reference):
+    repository, tag = reference.split('/', 1)[1].rsplit(':', 1)
+    response = requests.head('%s/v2/%s/manifests/%s' % (registry.url, repository, tag), headers={'Accept': ACCEPT},
+                             verify=registry.verify, timeout=10)
+    return response.headers.get('Docker-Content-Digest') if response.status_code == 200 else None
+
+
+def _run_role(ansible, tmp_path, registry, role, variables, fact, check=False):
+    """Run the role in a play whose module_defaults carry the connection; return (run, the role's fact)."""
+    out = tmp_path / ('%s-%s.json' % (fact, uuid.uuid4().hex[:8]))
+    defaults = json.dumps({'group/oci.registry.registry': connection_vars(registry)})
+    run = ansible.playbook('''
+        - name: Run the role
+          ansible.builtin.include_role:
+            name: oci.registry.%s
+        - name: Save the fact
+          ansible.builtin.copy:
+            content: "{{ %s | to_json }}"
+            dest: "{{ out }}"
+            mode: '0600'
+          check_mode: false
+          changed_when: false
+        ''' % (role, fact), extra_vars=dict(variables, out=str(out)), play_extra='module_defaults: %s\n' % defaults, check=check)
+    result = json.loads(out.read_text()) if out.exists() else None
+    return run, result
+
+
+def _recap_changed(run):
+    line = next(line for line in run.stdout.splitlines() if line.startswith('localhost') and 'changed=' in line)
+    return int(line.split('changed=', 1)[1].split()[0])
+
+
+# --- retention -------------------------------------------------------------------------------
+
+AGES = {'latest': 400, '1.0.0': 400, 'v2.0.0': 350, '2.1.0-rc.1': 300, 'build-1': 200, 'build-2': 100, 'build-3': 10,
+        'build-4': 1}
+# retention_keep=2, retention_max_age_days=30: build-4 and build-3 are the 2 newest candidates; latest, 1.0.0 and
+# v2.0.0 are protected by the default patterns; the other, older candidates go, newest first.
+GOES = ['build-2', 'build-1', '2.1.0-rc.1']
+
+
+def test_retention_dry_run_check_mode_delete_and_rerun(harness, ansible, tmp_path):
+    registry = harness.open
+    repository = 'roles/retention-%s' % uuid.uuid4().hex[:8]
+    _seed(registry, repository, AGES)
+    variables = {'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 2,
+                 'retention_max_age_days': 30}
+    deletes = registry.request_count('DELETE')
+
+    # Dry run (the default): the table says what would go and why, nothing is deleted.
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', variables, 'retention_result')
+    assert_ok(run)
+    assert result['dry_run'] is True and result['would_delete'] == GOES and result['deleted'] == []
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert set(plan) == set(AGES)
+    assert plan['latest']['action'] == 'keep' and plan['latest']['reason'] == 'protected by ^latest$'
+    assert plan['v2.0.0']['reason'].startswith('protected by ^v?')
+    assert plan['build-3'] == dict(plan['build-3'], action='keep', reason='among the 2 newest (#2), not older than 30 days')
+    assert plan['build-2'] == dict(plan['build-2'], action='delete', reason='not among the 2 newest (#3), older than 30 days')
+    assert 99 < plan['build-2']['age_days'] < 101
+    assert 'would go (dry run' in run.stdout and 'protected by ^latest$' in run.stdout
+    assert registry.request_count('DELETE') == deletes
+    assert _tags(registry, repository) == set(AGES)
+
+    # Check mode wins over retention_dry_run=false.
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', dict(variables, retention_dry_run=False), 'retention_result',
+                            check=True)
+    assert_ok(run)
+    assert result['dry_run'] is True and result['would_delete'] == GOES and result['deleted'] == []
+    assert registry.request_count('DELETE') == deletes
+
+    # The real run deletes exactly those tags.
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', dict(variables, retention_dry_run=False), 'retention_result')
+    assert_ok(run)
+    assert result['dry_run'] is False and result['changed'] is True
+    assert sorted(result['deleted']) == sorted(GOES)
+    assert registry.request_count('DELETE') > deletes
+    assert _tags(registry, repository) == set(AGES) - set(GOES)
+
+    # A rerun finds nothing to delete and sends no DELETE.
+    deletes = registry.request_count('DELETE')
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', dict(variables, retention_dry_run=False), 'retention_result')
+    assert_ok(run)
+    assert result['changed'] is False and result['would_delete'] == [] and result['deleted'] == []
+    assert _recap_changed(run) == 0
+    assert registry.request_count('DELETE') == deletes
+
+
+def test_retention_match_and_age_only(harness, ansible, tmp_path):
+    """retention_match limits what is considered; without retention_keep only the age counts."""
+    registry = harness.open
+    repository = 'roles/retention-match-%s' % uuid.uuid4().hex[:8]
+    _seed(registry, repository, {'pr-1': 90, 'pr-2': 5, 'main-1': 90})
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_match': '^pr-', 'retention_max_age_days': 30},
+        'retention_result')
+    assert_ok(run)
+    assert result['would_delete'] == ['pr-1']
+    assert [row['tag'] for row in result['repositories'][0]['plan']] == ['pr-2', 'pr-1']  # main-1 is never considered
+
+
+def test_retention_needs_a_rule(ansible, tmp_path, harness):
+    run, _result = _run_role(ansible, tmp_path, harness.open, 'retention', {'retention_repositories': ['127.0.0.1:1/x']},
+                             'retention_result')
+    assert run.rc == 2
+    assert 'set retention_keep (keep the N newest tags), retention_max_age_days' in run.output
+
+
+def test_retention_collateral_refusal_surfaced(harness, ansible, tmp_path):
+    """A tag that goes shares its image with a kept tag: that repository is refused, the next one is still cleaned."""
+    registry = harness.open
+    shared = 'roles/retention-collateral-%s' % uuid.uuid4().hex[:8]
+    push_image(registry, shared, ['stable', 'old-1'], created=_ago(200), content='shared image\n', verify=registry.verify)
+    _seed(registry, shared, {'new-1': 1})
+    clean = 'roles/retention-clean-%s' % uuid.uuid4().hex[:8]
+    _seed(registry, clean, {'old-1': 200, 'new-1': 1})
+    deletes = registry.request_count('DELETE')
+
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, shared), '%s/%s' % (registry.host, clean)],
+        'retention_keep': 1, 'retention_protect': ['^stable$'], 'retention_dry_run': False}, 'retention_result')
+    assert run.rc == 2, run.output
+    assert 'oci.registry.retention failed for %s/%s' % (registry.host, shared) in run.output
+    assert 'stable' in run.output.split('oci.registry.retention failed for', 1)[1]
+    assert _tags(registry, shared) == {'stable', 'old-1', 'new-1'}
+    assert _tags(registry, clean) == {'new-1'}
+    assert registry.request_count('DELETE') > deletes
+    assert result is None  # the play stopped at the failure, after setting the fact
+
+
+# --- promote ---------------------------------------------------------------------------------
+
+def test_promote_check_mode_first_run_and_rerun(harness, ansible, tmp_path):
+    registry = harness.open
+    repository = 'roles/promote-%s' % uuid.uuid4().hex[:8]
+    source = '%s/%s:1.0' % (registry.host, repository)
+    digest = push_image(registry, repository, '1.0', content='promote me\n', verify=registry.verify)['digest']
+    old = push_image(registry, repository, 'prod', content='the old prod\n', verify=registry.verify)['digest']
+    release = '%s/%s-release' % (registry.host, repository)
+    variables = {'promote_images': [{'source': source, 'tags': ['prod', 'stable']},
+                                    {'source': source, 'tags': ['1.0'], 'repository': release}]}
+    targets = ['%s/%s:prod' % (registry.host, repository), '%s/%s:stable' % (registry.host, repository), release + ':1.0']
+    writes = registry.request_count('PUT') + registry.request_count('POST')
+
+    run, result = _run_role(ansible, tmp_path, registry, 'promote', variables, 'promote_result', check=True)
+    assert_ok(run)
+    assert result['changed'] is True and result['moved'] == targets
+    rows = [row for image in result['images'] for row in image['targets']]
+    assert [row['verified'] for row in rows] == [None, None, None]
+    assert rows[0]['previous_digest'] == old
+    assert registry.request_count('PUT') + registry.request_count('POST') == writes
+    assert _digest(registry, targets[0]) == old and _digest(registry, targets[1]) is None
+
+    run, result = _run_role(ansible, tmp_path, registry, 'promote', variables, 'promote_result')
+    assert_ok(run)
+    assert result['changed'] is True and result['moved'] == targets
+    assert [image['digest'] for image in result['images']] == [digest, digest]
+    assert all(row['verified'] is True and row['digest'] == digest for image in result['images'] for row in image['targets'])
+    assert [_digest(registry, target) for target in targets] == [digest] * 3
+
+    writes = registry.request_count('PUT') + registry.request_count('POST')
+    run, result = _run_role(ansible, tmp_path, registry, 'promote', variables, 'promote_result')
+    assert_ok(run)
+    assert result['changed'] is False and result['moved'] == []
+    assert all(row['verified'] is True for image in result['images'] for row in image['targets'])
+    assert _recap_changed(run) == 0
+    assert registry.request_count('PUT') + registry.request_count('POST') == writes
+
+
+def test_promote_validates_its_variables(harness, ansible, tmp_path):
+    """meta/argument_specs.yml is enforced: an entry without tags fails before any request."""
+    run, _result = _run_role(ansible, tmp_path, harness.open, 'promote', {'promote_images': [{'source': 'x/y:1'}]}, 'promote_result')
+    assert run.rc == 2
+    assert 'tags' in run.output and 'promote_images' in run.output
+
+
+# --- docs --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('role,prefix', [('promote', 'promote_'), ('retention', 'retention_')])
+def test_argument_specs_document_every_variable(ansible_env, role, prefix):
+    """ansible-doc renders each role; every default is documented, every option is prefixed, none is about connections."""
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-doc'), '-t', 'role', '--json', 'oci.registry.' + role], env=ansible_env,
+                          capture_output=True, text=True, check=True)
+    options = json.loads(proc.stdout)['oci.registry.' + role]['entry_points']['main']['options']
+    with open(os.path.join(COLLECTION_ROOT, 'roles', role, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        defaults = yaml.safe_load(handle)
+    assert set(defaults) <= set(options)
+    assert all(name.startswith(prefix) for name in options)
+    for name, spec in options.items():
+        assert spec.get('description'), name
+        if name in defaults:
+            assert spec.get('default') == defaults[name] or (spec.get('default') is None and defaults[name] is None), name
+    connection = {'username', 'password', 'token', 'ca_cert', 'plain_http', 'validate_certs', 'auth_method', 'docker_config'}
+    assert not {name[len(prefix):] for name in options} & connection
