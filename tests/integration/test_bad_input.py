@@ -4,7 +4,7 @@
 """Bad-input matrix (issue 12): every invalid input gives one actionable line, no traceback, and no write.
 
 Rows run in-process (argspec validation as AnsibleModule does it, the connection checks of run_module, then the
-module's run(), or the lookup through the plugin loader) against the harness's real registries; the registries' own
+module's run(); the lookup through the plugin loader; the reference filter, whose test must answer false) against the harness's real registries; the registries' own
 /metrics must show no PUT/POST/PATCH/DELETE afterwards. A representative subset runs ad hoc through the installed
 collection, where the task result must also carry no `exception`.
 """
@@ -16,6 +16,10 @@ import os
 
 import pytest
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.oci.registry.plugins.filter.reference import FilterModule
+from ansible_collections.oci.registry.plugins.test.reference import TestModule
 from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
@@ -28,6 +32,7 @@ from harness.seed import push_image
 from stress import accepted_writes, assert_one_line, registry_writes, run_lookup, run_module
 
 BAD_DIGEST = 'sha256:' + 'ab' * 31
+TEST_PLUGIN = TestModule()
 MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login, 'registry_tag': tag,
            'registry_archive': archive, 'registry_search_info': search_info, 'registry_tags_info': tags_info}
 
@@ -251,6 +256,13 @@ ROWS = [
                                                                          password=h.token.users['reader']), ['catalog']),
     ('search-bad-registry', 'registry_search_info', lambda h, d: _search(h, registry='https://%s/v2' % h.open.host), ['registry']),
     ('search-limit-zero', 'registry_search_info', lambda h, d: _search(h, limit=0), ['limit']),
+    # the reference filter (its test answers false for all of these)
+    ('filter-uppercase', 'filter', lambda h, d: {'value': 'Registry.example.com/Team/App:1.0'}, ['oci.registry.reference', 'lowercase']),
+    ('filter-bad-tag', 'filter', lambda h, d: {'value': 'registry.example.com/app:.hidden'}, ['oci.registry.reference', 'tag']),
+    ('filter-bad-digest', 'filter', lambda h, d: {'value': 'registry.example.com/app@sha256:1234'}, ['oci.registry.reference', '64']),
+    ('filter-empty', 'filter', lambda h, d: {'value': ''}, ['oci.registry.reference']),
+    ('filter-not-a-string', 'filter', lambda h, d: {'value': ['registry.example.com/app']}, ['oci.registry.reference', 'string']),
+    ('filter-scheme', 'filter', lambda h, d: {'value': 'https://registry.example.com/app:1'}, ['oci.registry.reference']),
     # the lookup
     ('lookup-workers-zero', 'lookup', lambda h, d: {'terms': ['%s/test/oci-image:v1' % h.open.host], 'workers': 0, 'plain_http': True},
      ['workers must be between 1 and 32']),
@@ -275,6 +287,13 @@ ROWS = [
 ]
 
 
+def _run_filter(value):
+    try:
+        return 'ok', FilterModule().filters()['reference'](value)
+    except AnsibleFilterError as exc:
+        return 'error', exc.message
+
+
 def _registries(harness):
     return [harness.open, harness.basic_tls, harness.token]
 
@@ -297,6 +316,9 @@ def test_bad_input_gives_one_actionable_line_and_no_write(harness, tmp_path, no_
     if plugin == 'lookup':
         terms = values.pop('terms')
         kind, message = run_lookup(terms, **values)
+    elif plugin == 'filter':
+        kind, message = _run_filter(values['value'])
+        assert TEST_PLUGIN.tests()['reference'](values['value']) is False
     else:
         kind, message, client = run_module(MODULES[plugin], values)
         sent = client.log.records
