@@ -3,10 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad-input matrix (issue 12): every invalid input gives one actionable line, no traceback, and no write.
 
-Rows run in-process (argspec validation as AnsibleModule does it, the connection checks of run_module, then the
-module's run(); the lookup through the plugin loader; the reference filter, whose test must answer false) against the harness's real registries; the registries' own
-/metrics must show no PUT/POST/PATCH/DELETE afterwards. A representative subset runs ad hoc through the installed
-collection, where the task result must also carry no `exception`.
+Rows run in-process (argspec validation as AnsibleModule does it, the connection checks of run_module,
+then the module's run(); the lookup through the plugin loader; the reference filter, whose test must answer false)
+against the harness's real registries; the registries' own /metrics must show no accepted PUT/POST/PATCH/DELETE
+afterwards. A representative subset runs through the installed collection (one ad hoc command, one playbook), where
+the task result must also carry no `exception`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.oci.registry.plugins.filter.reference import FilterModule
-from ansible_collections.oci.registry.plugins.test.reference import TestModule
+from ansible_collections.oci.registry.plugins.test.reference import TestModule as ReferenceTests  # not a pytest class
 from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
@@ -32,7 +33,7 @@ from harness.seed import push_image
 from stress import accepted_writes, assert_one_line, registry_writes, run_lookup, run_module
 
 BAD_DIGEST = 'sha256:' + 'ab' * 31
-TEST_PLUGIN = TestModule()
+TEST_PLUGIN = ReferenceTests()
 MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login, 'registry_tag': tag,
            'registry_archive': archive, 'registry_search_info': search_info, 'registry_tags_info': tags_info}
 
