@@ -29,6 +29,8 @@ from ansible_collections.oci.registry.plugins.module_utils._transport import Con
 from harness import Harness
 from harness.seed import PushClient, link_tags_on_disk, push_image
 
+from _bench import report
+
 WORKERS = 8
 
 
@@ -72,6 +74,7 @@ def main(argv=None):
     parser.add_argument('--tags', type=int, default=2500)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--flavour', choices=('open', 'token'), default='open')
+    parser.add_argument('--json', action='store_true', help='one JSON line per result, for benchmarks/run-all (README.md)')
     args = parser.parse_args(argv)
     with Harness(flavours=(args.flavour,)) as harness:
         registry = harness[args.flavour]
@@ -88,6 +91,10 @@ def main(argv=None):
             module.append(elapsed)
             counts.append(requests_sent)
         b, m = statistics.median(bare), statistics.median(module)
+        if args.json:
+            report(True, 'tags_info, %d tags with digests' % len(tags), m, b, 'bare HEADs, %d threads' % WORKERS, 1.2,
+                   '%s registry; %d requests' % (args.flavour, max(counts)))
+            return 0
         print('registry %s, %d tags, %d threads, %d rounds (medians)' % (args.flavour, len(tags), WORKERS, args.rounds))
         print('  bare HEADs            %7.0f ms  %5.3f ms/tag  %d requests' % (b * 1000, b * 1000 / len(tags), len(tags)))
         print('  tags_info digests     %7.0f ms  %5.3f ms/tag  %d requests' % (m * 1000, m * 1000 / len(tags), max(counts)))

@@ -180,6 +180,10 @@ class Authenticator:
             wanted = _scope_set(scopes)
             if bearer and bearer.params.get('scope'):
                 wanted |= _scope_set(bearer.params['scope'].split(' '))
+            # Concurrent requests refused with the same expired token: the first renews it, the others only retry.
+            current = self._cached(wanted)
+            if current is not None and _sent_authorization(response) != 'Bearer %s' % current:
+                return True
             # Drop cached tokens for these scopes and get a fresh one that names every scope asked for.
             self._tokens = [tok for tok in self._tokens if not (tok.scopes & wanted)]
             try:
@@ -188,14 +192,14 @@ class Authenticator:
                 return False
             return True
 
-    def _token(self, scopes: t.Sequence[str], operation: str) -> str:
-        wanted = _scope_set(scopes)
+    def _cached(self, wanted: t.FrozenSet[t.Tuple[str, str]]) -> t.Optional[str]:
+        """A cached, unexpired token covering every wanted scope (call with the lock held)."""
         now = time.time()
+        return next((tok.value for tok in self._tokens if tok.expires > now and wanted <= tok.scopes), None)
+
+    def _token(self, scopes: t.Sequence[str], operation: str) -> str:
         with self._lock:
-            for tok in self._tokens:
-                if tok.expires > now and wanted <= tok.scopes:
-                    return tok.value
-            return self._fetch_token(list(scopes), operation)
+            return self._cached(_scope_set(scopes)) or self._fetch_token(list(scopes), operation)
 
     def _fetch_token(self, scopes: t.List[str], operation: str) -> str:
         params = self.challenge.params if self.challenge else {}
@@ -246,6 +250,11 @@ class Authenticator:
         if creds and creds.username is not None and creds.password is not None:
             headers['Authorization'] = _basic(creds.username, creds.password)
         return self.transport.send('GET', url, headers=headers, operation='token request')
+
+
+def _sent_authorization(response: t.Any) -> t.Optional[str]:
+    request = getattr(response, 'request', None)
+    return request.headers.get('Authorization') if request is not None else None
 
 
 def _format_scopes(pairs: t.FrozenSet[t.Tuple[str, str]]) -> t.List[str]:

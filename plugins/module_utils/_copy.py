@@ -48,6 +48,7 @@ from ._manifest import Manifest, Platform
 from ._pool import in_background
 from ._reference import ImageReference
 from ._store import CHUNK_SIZE, ImageStore, SizedChunks, verified
+from ._transport import body_chunks
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
@@ -129,7 +130,7 @@ class RegistryRepository:
     def open_blob(self, digest: str) -> t.Iterator[t.Iterator[bytes]]:
         response = self.client.open_blob(self.ref, digest)
         try:
-            yield response.iter_content(CHUNK_SIZE)
+            yield body_chunks(response, CHUNK_SIZE, 'blob %s of %s' % (digest, self.ref.name))
         finally:
             response.close()
 

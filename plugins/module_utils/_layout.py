@@ -108,7 +108,8 @@ class OCILayout:
                     if member.isfile() or member.islnk() or member.issym():
                         self._members[name] = member
             except (tarfile.TarError, OSError) as exc:
-                raise InvalidInputError('%s is not a readable tar file: %s' % (self.label, exc)) from None
+                # tarfile lists each compression it tried on a line of its own: one line for the user
+                raise InvalidInputError('%s is not a readable tar file: %s' % (self.label, ' '.join(str(exc).split()))) from None
         elif not os.path.isdir(self.path):
             raise InvalidInputError('%s is neither a directory nor a .tar file' % self.label)
         self._load_index()

@@ -153,13 +153,23 @@ def read_capped(response: t.Any, cap: int, what: str) -> bytes:
         response.close()
         raise ResponseTooLargeError('%s is %s bytes, more than the %d bytes allowed' % (what, length, cap))
     chunks, total = [], 0
-    for chunk in response.iter_content(65536):
+    for chunk in body_chunks(response, 65536, what):
         total += len(chunk)
         if total > cap:
             response.close()
             raise ResponseTooLargeError('%s is larger than the %d bytes allowed' % (what, cap))
         chunks.append(chunk)
     return b''.join(chunks)
+
+
+def body_chunks(response: t.Any, size: int, what: str) -> t.Iterator[bytes]:
+    """A streamed body's chunks; a connection that breaks mid-body is a RegistryConnectionError, not requests' exception."""
+    try:
+        yield from response.iter_content(size)
+    except OSError as exc:  # requests' ChunkedEncodingError/ConnectionError: the connection broke mid-body
+        response.close()
+        raise RegistryConnectionError('%s was cut off before its end: %s' % (what, _reason(exc)), url=getattr(response, 'url', None),
+                                      hint='the connection to the registry broke while reading; run again') from None
 
 
 class Transport:
@@ -214,7 +224,7 @@ class Transport:
         """What went wrong before any HTTP answer, with what to change."""
         if isinstance(exc, requests.exceptions.SSLError):
             return self._tls_error(exc, url, operation)
-        if isinstance(exc, requests.exceptions.Timeout):
+        if isinstance(exc, requests.exceptions.Timeout) or _is_read_timeout(exc):
             return RegistryConnectionError(
                 '%s failed: registry %s did not answer within %s seconds (%s)' % (operation, self.registry, self.options.timeout, url),
                 url=url, hint='raise timeout, or check that the registry is reachable')
@@ -288,11 +298,18 @@ class Transport:
                                    insufficient_scope='insufficient_scope' in challenge, anonymous=anonymous)
 
 
+def _is_read_timeout(exc: Exception) -> bool:
+    """requests reports a read timeout that exhausted urllib3's retries as a ConnectionError wrapping MaxRetryError."""
+    reason = getattr(exc.args[0] if exc.args else None, 'reason', None)
+    return type(reason).__name__ == 'ReadTimeoutError'
+
+
 def _reason(exc: Exception) -> str:
     """The useful part of a requests/urllib3 exception (they nest reprs several levels deep)."""
     text = str(exc)
     for pattern in (r'certificate verify failed: ([^()\'"]+)', r'\[SSL: [A-Z_]+\] ([^()\'"]+)', r'\[Errno -?\d+\] ([^()\'"]+)',
-                    r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*)'):
+                    r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*'
+                    r'|IncompleteRead\(\d+ bytes read, \d+ more expected\))'):
         match = re.search(pattern, text)
         if match:
             return match.group(0).strip().rstrip('.') if pattern.startswith('certificate') else match.group(1).strip().rstrip('.')

@@ -409,6 +409,15 @@ def test_read_capped_within_cap(server: FaultServer, size: int, content_length: 
     assert read_capped(response, size, "blob") == body
 
 
+def test_read_capped_body_cut_off_is_a_connection_error(server: FaultServer) -> None:
+    """A body shorter than its Content-Length (the connection closed early) is one clear error, not requests' exception."""
+    server.route("/v2/a/manifests/cut", Reply(200, {"Content-Length": "100"}, b"x" * 10, content_length=False))
+    response = _transport(server).send("GET", server.url("/v2/a/manifests/cut"), stream=True)
+    with pytest.raises(RegistryConnectionError) as exc:
+        read_capped(response, 1000, "manifest of a:cut")
+    assert str(exc.value).startswith("manifest of a:cut was cut off before its end: IncompleteRead(10 bytes read, 90 more expected)")
+
+
 def test_error_body_is_read(server: FaultServer) -> None:
     server.route("/v2/a/manifests/nope", Reply(404, {"Content-Type": "application/json"},
                                                b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'))
