@@ -23,7 +23,7 @@ from ._credentials import Credentials, find_credentials
 from ._errors import AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError
 from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
 from ._reference import ImageReference
-from ._transport import ConnectionOptions, RequestLog, Transport, read_capped
+from ._transport import ConnectionOptions, RequestLog, Transport, read_capped, read_json
 from ._hub import DockerHubAPI, HubAuth
 from ._vendors import VENDOR_ENDPOINTS, VendorEndpoints, google_manifests, google_tag_details, hub_search_query, parse_hub_search, parse_ratelimit
 
@@ -293,7 +293,7 @@ class RegistryClient:
                     raise
                 url = _with_page_size(path, page_size)
                 continue
-            data = _read_json(response, operation, ref.registry)
+            data = read_json(response, MAX_LIST_BODY, operation, 'registry %s' % ref.registry)
             pages += 1
             yield data if isinstance(data, dict) else {}
             match = _LINK_NEXT.search(response.headers.get('Link', ''))
@@ -324,19 +324,15 @@ class RegistryClient:
             raise
 
     def google_manifests(self, ref: ImageReference) -> t.Dict[str, t.Dict[str, t.Any]]:
-        """Every manifest of a Google repository with its media type and tags, from one tags/list ({} when missing)."""
-        transport = self.transport(ref)
-        operation = 'list manifests of %s' % ref.name
+        """Every manifest of a Google repository with its media type, tags and created time, from its tags/list ({} when missing)."""
+        found: t.Dict[str, t.Dict[str, t.Any]] = {}
         try:
-            response = transport.request('GET', '/v2/%s/tags/list' % ref.repository, scopes=[repository_scope(ref.repository, 'pull')],
-                                         headers={'Accept': 'application/json'}, stream=True, operation=operation, repository=ref.repository)
+            for data in self._pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
+                                    'list manifests of %s' % ref.name, None):
+                found.update(google_manifests(data))
         except NotFoundError:
             return {}
-        try:
-            body = json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, ref.registry, exc))
-        return google_manifests(body)
+        return found
 
     def docker_hub(self, ref: ImageReference) -> DockerHubAPI:
         """Docker Hub's own API (``vendors.hub_api_url``), one Transport per run whose auth is the Hub JWT, sent to that host only."""
@@ -421,7 +417,7 @@ class RegistryClient:
         while len(results) < limit and page <= MAX_PAGES:
             url = '%s?%s' % (self.vendors.hub_search_url, urlencode(hub_search_query(query, limit, page)))
             response = transport.request('GET', url, headers={'Accept': 'application/json'}, stream=True, operation=operation)
-            found, pages = parse_hub_search(_read_json(response, operation, ref.registry))
+            found, pages = parse_hub_search(read_json(response, MAX_LIST_BODY, operation, 'registry %s' % ref.registry))
             results.extend(found)
             if not found or page >= pages:
                 break
@@ -471,13 +467,6 @@ def _smaller_page_size(page_size: t.Optional[int]) -> t.Optional[int]:
     if not page_size:
         return None
     return 1000 if page_size > 1000 else 100 if page_size > 100 else 0
-
-
-def _read_json(response: t.Any, operation: str, registry: str) -> t.Any:
-    try:
-        return json.loads(read_capped(response, MAX_LIST_BODY, operation).decode('utf-8'))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError('%s: registry %s returned a body that is not JSON: %s' % (operation, registry, exc))
 
 
 def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:

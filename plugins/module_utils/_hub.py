@@ -19,7 +19,7 @@ import typing as t
 from ._credentials import Credentials
 from ._errors import AuthenticationError, NotFoundError, RegistryError, register_secret
 from ._reference import ImageReference
-from ._transport import Transport, read_capped
+from ._transport import Transport, read_json
 from ._vendors import HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, hub_repository_path, hub_tag_digest, hub_tag_path, hub_tags_path
 
 MAX_HUB_BODY = 16 * 1024 * 1024
@@ -61,20 +61,13 @@ class HubAuth:
             error = self.transport.error(response, 'Docker Hub API login as %s' % creds.username, url)
             raise AuthenticationError(error.msg, status=error.status, codes=error.codes, url=error.url,
                                       hint='check the Docker Hub username and password or access token')
-        body = _json(response, 'Docker Hub API login')
+        body = read_json(response, MAX_HUB_BODY, 'Docker Hub API login', 'the Docker Hub API')
         token = body.get('access_token') if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise AuthenticationError('Docker Hub API login at %s returned no access_token' % self.transport.base_url)
         register_secret(token)
         self._token = (token, time.time() + HUB_TOKEN_LIFETIME)
         return token
-
-
-def _json(response: t.Any, operation: str) -> t.Any:
-    try:
-        return json.loads(read_capped(response, MAX_HUB_BODY, operation).decode('utf-8'))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError('%s: the Docker Hub API answered with something that is not JSON: %s' % (operation, exc))
 
 
 class DockerHubAPI:
@@ -97,7 +90,7 @@ class DockerHubAPI:
             if not url:
                 return tags
             try:
-                body = _json(self._request('GET', url, operation), operation)
+                body = read_json(self._request('GET', url, operation), MAX_HUB_BODY, operation, 'the Docker Hub API')
             except NotFoundError:
                 return tags
             for entry in body.get('results') or [] if isinstance(body, dict) else []:
@@ -110,7 +103,8 @@ class DockerHubAPI:
         """(exists, digest) of one tag."""
         operation = 'read Docker Hub tag %s:%s' % (self.ref.name, tag)
         try:
-            body = _json(self._request('GET', hub_tag_path(self.ref.repository, tag), operation), operation)
+            body = read_json(self._request('GET', hub_tag_path(self.ref.repository, tag), operation), MAX_HUB_BODY, operation,
+                             'the Docker Hub API')
         except NotFoundError:
             return False, None
         return True, hub_tag_digest(body) if isinstance(body, dict) else None

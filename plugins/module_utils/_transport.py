@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import json
 import re
 import threading
 import time
@@ -160,6 +161,14 @@ def read_capped(response: t.Any, cap: int, what: str) -> bytes:
             raise ResponseTooLargeError('%s is larger than the %d bytes allowed' % (what, cap))
         chunks.append(chunk)
     return b''.join(chunks)
+
+
+def read_json(response: t.Any, cap: int, operation: str, source: str) -> t.Any:
+    """A streamed JSON body read with a cap; anything that is not JSON is a RegistryError naming ``source``."""
+    try:
+        return json.loads(read_capped(response, cap, operation).decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError('%s: %s returned a body that is not JSON: %s' % (operation, source, exc)) from None
 
 
 def body_chunks(response: t.Any, size: int, what: str) -> t.Iterator[bytes]:
