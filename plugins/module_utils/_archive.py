@@ -170,8 +170,8 @@ def _verify_tree(layout: OCILayout, manifest: Manifest, seen: t.Set[str]) -> Non
         if child['digest'] and child['digest'] not in seen:
             seen.add(child['digest'])
             _verify_tree(layout, Manifest.from_bytes(layout.read_blob(child['digest']), child['media_type'], child['digest']), seen)
-    for blob in [manifest.config_descriptor or {}] + manifest.layers:
-        if blob.get('digest') and blob['digest'] not in seen and not blob.get('urls'):
+    for blob in manifest.blobs:
+        if blob['digest'] not in seen:
             seen.add(blob['digest'])
             layout.check_blob(blob['digest'], blob.get('size') if isinstance(blob.get('size'), int) else None)
 

@@ -40,12 +40,11 @@ import dataclasses
 import json
 import threading
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 
 from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
-from ._pool import in_background
+from ._pool import bounded_map, in_background
 from ._reference import ImageReference
 from ._store import CHUNK_SIZE, ImageStore, SizedChunks, verified
 from ._transport import body_chunks
@@ -181,18 +180,6 @@ def _same_place(source: ImageStore, target: ImageStore) -> bool:
     return isinstance(source, RegistryRepository) and isinstance(target, RegistryRepository) and source.location == target.location
 
 
-def _blobs(manifest: Manifest) -> t.List[t.Dict[str, t.Any]]:
-    """Config and layers, each digest once; foreign layers (with ``urls``, not stored on registries) are left out."""
-    seen, result = set(), []
-    for descriptor in [manifest.config_descriptor or {}] + manifest.layers:
-        digest = descriptor.get('digest')
-        if not digest or digest in seen or descriptor.get('urls'):
-            continue
-        seen.add(digest)
-        result.append(descriptor)
-    return result
-
-
 def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t.Any], check_mode: bool, stats: CopyStats) -> None:
     digest = descriptor['digest']
     size = descriptor.get('size') if isinstance(descriptor.get('size'), int) else None
@@ -229,18 +216,6 @@ def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t
     stats.add(copied_blobs=1, copied_bytes=counted[0])
 
 
-def _each(function: t.Callable[[t.Any], None], items: t.Sequence[t.Any]) -> None:
-    """Call ``function`` for every item, concurrently; the first error is raised after all have finished."""
-    if len(items) <= 1:
-        for item in items:
-            function(item)
-        return
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        futures = [pool.submit(function, item) for item in items]
-    for future in futures:
-        future.result()
-
-
 def _copy_tree(source: ImageStore, target: ImageStore, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:
     """Everything a manifest names, children and blobs first; not the manifest itself."""
     if manifest.is_index or 'manifests' in manifest.data:
@@ -250,9 +225,9 @@ def _copy_tree(source: ImageStore, target: ImageStore, manifest: Manifest, check
             child_manifest = source.get_manifest(digest)
             _copy_tree(source, target, child_manifest, check_mode, stats)
             _put(target, digest, child_manifest, check_mode, stats)
-        _each(copy_child, [child['digest'] for child in manifest.children if child['digest']])
+        bounded_map(copy_child, [child['digest'] for child in manifest.children if child['digest']], WORKERS)
         return
-    _each(lambda descriptor: _copy_blob(source, target, descriptor, check_mode, stats), _blobs(manifest))
+    bounded_map(lambda descriptor: _copy_blob(source, target, descriptor, check_mode, stats), manifest.blobs, WORKERS)
 
 
 def _put(target: ImageStore, reference: str, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:

@@ -148,3 +148,16 @@ class Manifest:
     @property
     def layers(self) -> t.List[t.Dict[str, t.Any]]:
         return [layer for layer in self.data.get('layers') or [] if isinstance(layer, dict)]
+
+    @property
+    def blobs(self) -> t.List[t.Dict[str, t.Any]]:
+        """Config and layers, each digest once; foreign layers (with ``urls``, not stored on registries) are left out."""
+        seen: t.Set[str] = set()
+        result = []
+        for descriptor in [self.config_descriptor or {}] + self.layers:
+            digest = descriptor.get('digest')
+            if not digest or digest in seen or descriptor.get('urls'):
+                continue
+            seen.add(digest)
+            result.append(descriptor)
+        return result
