@@ -16,7 +16,7 @@ import typing as t
 from ._client import RegistryClient, parse_image, parse_platform
 from ._copy import CopyStats, RegistryRepository, copy_image, copy_referrers, filter_platforms
 from ._errors import InvalidInputError, NotFoundError
-from ._layout import INDEX_FILE, LayoutStore, OCILayout, split_name
+from ._layout import INDEX_FILE, LayoutStore, OCILayout, is_tar_path, split_name
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
 
@@ -34,9 +34,10 @@ def _platforms(values: t.Optional[t.List[str]]) -> t.List[Platform]:
     return [p for p in (parse_platform(v, 'platforms') for v in values or []) if p is not None]
 
 
-def _result(plans: t.List[_Plan], changed: t.List[bool], stats: CopyStats, path: str) -> t.Dict[str, t.Any]:
-    images = [{'reference': plan.shown, 'digest': plan.manifest.digest, 'changed': flag,
-               'platforms': [c['platform'] for c in plan.manifest.children]} for plan, flag in zip(plans, changed)]
+def _result(shown: t.List[t.Tuple[str, Manifest]], changed: t.List[bool], stats: CopyStats, path: str) -> t.Dict[str, t.Any]:
+    """The module's result: ``shown`` is each image's reported reference and manifest."""
+    images = [{'reference': reference, 'digest': manifest.digest, 'changed': flag,
+               'platforms': [c['platform'] for c in manifest.children]} for (reference, manifest), flag in zip(shown, changed)]
     return {'changed': any(changed), 'images': images, 'blobs': stats.copied_blobs + stats.mounted_blobs, 'bytes': stats.copied_bytes,
             'path': path}
 
@@ -56,8 +57,26 @@ def _copy(plan: _Plan, referrers: bool, check_mode: bool, stats: CopyStats) -> b
 # Export
 
 
+_Planned = t.List[t.Tuple[ImageReference, t.Any, Manifest]]  # per image: reference, source store, manifest to write
+
+
 def export_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], platforms: t.Optional[t.List[str]],
                   referrers: bool, check_mode: bool) -> t.Dict[str, t.Any]:
+    planned = _export_sources(client, images, platforms)
+    if is_tar_path(path) and _tar_holds(path, planned, referrers):
+        # the archive is already right: report every image unchanged and write nothing
+        return _result([('%s:%s' % (ref.name, ref.tag), manifest) for ref, _source, manifest in planned], [False] * len(planned),
+                       CopyStats(), path)
+    if check_mode:
+        # plan against what a real run would start from: a .tar starts empty, a directory keeps what it holds
+        existing = not is_tar_path(path) and os.path.isfile(os.path.join(path, INDEX_FILE))
+        return _export(OCILayout.for_reading(path) if existing else OCILayout.empty(path), planned, referrers, True, path)
+    with OCILayout.for_writing(path) as layout:
+        return _export(layout, planned, referrers, False, path)
+
+
+def _export_sources(client: RegistryClient, images: t.Optional[t.List[t.Any]], platforms: t.Optional[t.List[str]]) -> _Planned:
+    """Read every source manifest (platforms filtered) before anything is written."""
     if not images:
         raise InvalidInputError('images is required for state=exported: list the references to write, like registry.example.com/team/app:1.0')
     wanted = _platforms(platforms)
@@ -73,18 +92,10 @@ def export_images(client: RegistryClient, path: str, images: t.Optional[t.List[t
         source = RegistryRepository(client, ref)
         manifest = filter_platforms(source.get_manifest(ref.reference), wanted, str(ref))
         planned.append((ref, source, manifest))
-    is_tar = OCILayout(path, blank=True).is_tar
-    if is_tar and _tar_holds(path, planned, referrers):
-        return _export(OCILayout(path), planned, referrers, True, path)
-    if check_mode:
-        existing = not is_tar and os.path.isfile(os.path.join(path, INDEX_FILE))
-        return _export(OCILayout(path, blank=not existing), planned, referrers, True, path)
-    with OCILayout(path, writable=True) as layout:
-        return _export(layout, planned, referrers, False, path)
+    return planned
 
 
-def _export(layout: OCILayout, planned: t.List[t.Tuple[ImageReference, t.Any, Manifest]], referrers: bool, check_mode: bool,
-            path: str) -> t.Dict[str, t.Any]:
+def _export(layout: OCILayout, planned: _Planned, referrers: bool, check_mode: bool, path: str) -> t.Dict[str, t.Any]:
     stats = CopyStats()
     plans = [_Plan(source, layout.store(ref.name), ref.reference, t.cast(str, ref.tag), manifest, '%s:%s' % (ref.name, ref.tag))
              for ref, source, manifest in planned]
@@ -95,15 +106,15 @@ def _export(layout: OCILayout, planned: t.List[t.Tuple[ImageReference, t.Any, Ma
             layout.close()
     if layout.writable and layout.is_tar:
         changed = [True] * len(plans)  # a .tar is rewritten whole
-    return _result(plans, changed, stats, path)
+    return _result([(plan.shown, plan.manifest) for plan in plans], changed, stats, path)
 
 
-def _tar_holds(path: str, planned: t.List[t.Tuple[ImageReference, t.Any, Manifest]], referrers: bool) -> bool:
+def _tar_holds(path: str, planned: _Planned, referrers: bool) -> bool:
     """Whether the .tar at ``path`` holds exactly these images at these digests, with every blob (then nothing is written)."""
     if not os.path.isfile(path):
         return False
     try:
-        layout = OCILayout(path)
+        layout = OCILayout.for_reading(path)
     except (InvalidInputError, NotFoundError):
         return False
     try:
@@ -179,7 +190,7 @@ def _verify_tree(layout: OCILayout, manifest: Manifest, seen: t.Set[str]) -> Non
 def import_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], registry: t.Optional[str],
                   platforms: t.Optional[t.List[str]], referrers: bool, check_mode: bool) -> t.Dict[str, t.Any]:
     wanted = _platforms(platforms)
-    layout = OCILayout(path)
+    layout = OCILayout.for_reading(path)
     try:
         plans, seen = [], set()  # type: t.List[_Plan], t.Set[str]
         for archived, target in _import_targets(layout, images, registry):
@@ -192,4 +203,4 @@ def import_images(client: RegistryClient, path: str, images: t.Optional[t.List[t
         changed = [_copy(plan, referrers, check_mode, stats) for plan in plans]
     finally:
         layout.close()
-    return _result(plans, changed, stats, path)
+    return _result([(plan.shown, plan.manifest) for plan in plans], changed, stats, path)
