@@ -110,7 +110,10 @@ def _export(layout: OCILayout, planned: _Planned, referrers: bool, check_mode: b
 
 
 def _tar_holds(path: str, planned: _Planned, referrers: bool) -> bool:
-    """Whether the .tar at ``path`` holds exactly these images at these digests, with every blob (then nothing is written)."""
+    """Whether the .tar at ``path`` records exactly these images at these digests (and their referrers): then nothing is written.
+
+    Blobs are not re-hashed here: an archive is renamed into place only once complete, and import verifies every blob.
+    """
     if not os.path.isfile(path):
         return False
     try:
