@@ -14,9 +14,9 @@ import os
 import typing as t
 
 from ._client import RegistryClient, parse_image, parse_platform
-from ._copy import CopyStats, copy_image, copy_referrers, filter_platforms
+from ._copy import CopyContext, CopyStats, copy_image, copy_referrers, filter_platforms
 from ._errors import InvalidInputError, NotFoundError
-from ._layout import INDEX_FILE, LayoutStore, OCILayout, split_name
+from ._layout import INDEX_FILE, LayoutStore, OCILayout, is_tar_path, split_name
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
 from ._store import RegistryRepository
@@ -35,30 +35,55 @@ def _platforms(values: t.Optional[t.List[str]]) -> t.List[Platform]:
     return [p for p in (parse_platform(v, 'platforms') for v in values or []) if p is not None]
 
 
-def _result(plans: t.List[_Plan], changed: t.List[bool], stats: CopyStats, path: str) -> t.Dict[str, t.Any]:
-    images = [{'reference': plan.shown, 'digest': plan.manifest.digest, 'changed': flag,
-               'platforms': [c['platform'] for c in plan.manifest.children]} for plan, flag in zip(plans, changed)]
+def _result(shown: t.List[t.Tuple[str, Manifest]], changed: t.List[bool], stats: CopyStats, path: str) -> t.Dict[str, t.Any]:
+    """The module's result: ``shown`` is each image's reported reference and manifest."""
+    images = [{'reference': reference, 'digest': manifest.digest, 'changed': flag,
+               'platforms': [c['platform'] for c in manifest.children]} for (reference, manifest), flag in zip(shown, changed)]
     return {'changed': any(changed), 'images': images, 'blobs': stats.copied_blobs + stats.mounted_blobs, 'bytes': stats.copied_bytes,
             'path': path}
 
 
-def _copy(plan: _Plan, referrers: bool, check_mode: bool, stats: CopyStats) -> bool:
+def _copy(plan: _Plan, referrers: bool, context: CopyContext) -> bool:
     """Copy one planned image (and its referrers); True when anything was (or would be) written."""
+    stats = context.stats
     before = (stats.copied_blobs, stats.mounted_blobs, stats.manifests)
     changed = plan.target.manifest_digest(plan.tag) != plan.manifest.digest
     if changed:
-        copy_image(plan.source, plan.target, plan.reference, [plan.tag], manifest=plan.manifest, check_mode=check_mode, stats=stats)
+        copy_image(plan.source, plan.target, plan.reference, [plan.tag], manifest=plan.manifest, context=context)
     if referrers:
-        changed = any(r['changed'] for r in copy_referrers(plan.source, plan.target, plan.manifest.digest, check_mode=check_mode,
-                                                           stats=stats)) or changed
+        changed = any(r['changed'] for r in copy_referrers(plan.source, plan.target, plan.manifest.digest, context=context)) or changed
     return changed or before != (stats.copied_blobs, stats.mounted_blobs, stats.manifests)
+
+
+def _copy_all(plans: t.List[_Plan], referrers: bool, check_mode: bool) -> t.Tuple[t.List[bool], CopyStats]:
+    """Copy every planned image in one CopyContext: a blob that several images share moves once."""
+    with CopyContext(check_mode=check_mode) as context:
+        return [_copy(plan, referrers, context) for plan in plans], context.stats
 
 
 # Export
 
 
+_Planned = t.List[t.Tuple[ImageReference, t.Any, Manifest]]  # per image: reference, source store, manifest to write
+
+
 def export_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], platforms: t.Optional[t.List[str]],
                   referrers: bool, check_mode: bool) -> t.Dict[str, t.Any]:
+    planned = _export_sources(client, images, platforms)
+    if is_tar_path(path) and _tar_holds(path, planned, referrers):
+        # the archive is already right: report every image unchanged and write nothing
+        return _result([('%s:%s' % (ref.name, ref.tag), manifest) for ref, _source, manifest in planned], [False] * len(planned),
+                       CopyStats(), path)
+    if check_mode:
+        # plan against what a real run would start from: a .tar starts empty, a directory keeps what it holds
+        existing = not is_tar_path(path) and os.path.isfile(os.path.join(path, INDEX_FILE))
+        return _export(OCILayout.for_reading(path) if existing else OCILayout.empty(path), planned, referrers, True, path)
+    with OCILayout.for_writing(path) as layout:
+        return _export(layout, planned, referrers, False, path)
+
+
+def _export_sources(client: RegistryClient, images: t.Optional[t.List[t.Any]], platforms: t.Optional[t.List[str]]) -> _Planned:
+    """Read every source manifest (platforms filtered) before anything is written."""
     if not images:
         raise InvalidInputError('images is required for state=exported: list the references to write, like registry.example.com/team/app:1.0')
     wanted = _platforms(platforms)
@@ -74,48 +99,39 @@ def export_images(client: RegistryClient, path: str, images: t.Optional[t.List[t
         source = RegistryRepository(client, ref)
         manifest = filter_platforms(source.get_manifest(ref.reference), wanted, str(ref))
         planned.append((ref, source, manifest))
-    is_tar = OCILayout(path, blank=True).is_tar
-    if is_tar and _tar_holds(path, planned, referrers):
-        return _export(OCILayout(path), planned, referrers, True, path)
-    if check_mode:
-        existing = not is_tar and os.path.isfile(os.path.join(path, INDEX_FILE))
-        return _export(OCILayout(path, blank=not existing), planned, referrers, True, path)
-    with OCILayout(path, writable=True) as layout:
-        return _export(layout, planned, referrers, False, path)
+    return planned
 
 
-def _export(layout: OCILayout, planned: t.List[t.Tuple[ImageReference, t.Any, Manifest]], referrers: bool, check_mode: bool,
-            path: str) -> t.Dict[str, t.Any]:
-    stats = CopyStats()
+def _export(layout: OCILayout, planned: _Planned, referrers: bool, check_mode: bool, path: str) -> t.Dict[str, t.Any]:
     plans = [_Plan(source, layout.store(ref.name), ref.reference, t.cast(str, ref.tag), manifest, '%s:%s' % (ref.name, ref.tag))
              for ref, source, manifest in planned]
     try:
-        changed = [_copy(plan, referrers, check_mode, stats) for plan in plans]
+        changed, stats = _copy_all(plans, referrers, check_mode)
     finally:
         if not layout.writable:
             layout.close()
     if layout.writable and layout.is_tar:
         changed = [True] * len(plans)  # a .tar is rewritten whole
-    return _result(plans, changed, stats, path)
+    return _result([(plan.shown, plan.manifest) for plan in plans], changed, stats, path)
 
 
-def _tar_holds(path: str, planned: t.List[t.Tuple[ImageReference, t.Any, Manifest]], referrers: bool) -> bool:
-    """Whether the .tar at ``path`` holds exactly these images at these digests, with every blob (then nothing is written)."""
+def _tar_holds(path: str, planned: _Planned, referrers: bool) -> bool:
+    """Whether the .tar at ``path`` records exactly these images at these digests (and their referrers): then nothing is written.
+
+    Blobs are not re-hashed here: an archive is renamed into place only once complete, and import verifies every blob.
+    """
     if not os.path.isfile(path):
         return False
     try:
-        layout = OCILayout(path)
+        layout = OCILayout.for_reading(path)
     except (InvalidInputError, NotFoundError):
         return False
     try:
         recorded = {(i['name'], i['digest']) for i in layout.images() if not (referrers and i['tag'].startswith('sha256-'))}
         if recorded != {('%s:%s' % (ref.name, ref.tag), manifest.digest) for ref, _source, manifest in planned}:
             return False
-        stats = CopyStats()
-        for ref, source, manifest in planned:
-            if _copy(_Plan(source, layout.store(ref.name), ref.reference, t.cast(str, ref.tag), manifest, ''), referrers, True, stats):
-                return False
-        return True
+        plans = [_Plan(source, layout.store(ref.name), ref.reference, t.cast(str, ref.tag), manifest, '') for ref, source, manifest in planned]
+        return not any(_copy_all(plans, referrers, True)[0])
     finally:
         layout.close()
 
@@ -180,7 +196,7 @@ def _verify_tree(layout: OCILayout, manifest: Manifest, seen: t.Set[str]) -> Non
 def import_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], registry: t.Optional[str],
                   platforms: t.Optional[t.List[str]], referrers: bool, check_mode: bool) -> t.Dict[str, t.Any]:
     wanted = _platforms(platforms)
-    layout = OCILayout(path)
+    layout = OCILayout.for_reading(path)
     try:
         plans, seen = [], set()  # type: t.List[_Plan], t.Set[str]
         for archived, target in _import_targets(layout, images, registry):
@@ -189,8 +205,7 @@ def import_images(client: RegistryClient, path: str, images: t.Optional[t.List[t
             manifest = filter_platforms(source.get_manifest(reference), wanted, '%s in %s' % (archived['name'] or reference, layout.label))
             _verify_tree(layout, manifest, seen)
             plans.append(_Plan(source, RegistryRepository(client, target), reference, t.cast(str, target.tag), manifest, str(target)))
-        stats = CopyStats()
-        changed = [_copy(plan, referrers, check_mode, stats) for plan in plans]
+        changed, stats = _copy_all(plans, referrers, check_mode)
     finally:
         layout.close()
-    return _result(plans, changed, stats, path)
+    return _result([(plan.shown, plan.manifest) for plan in plans], changed, stats, path)

@@ -46,7 +46,8 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
 from ._pool import DEFAULT_WORKERS, MAX_WORKERS, bounded_map
-from ._store import ImageStore, verified
+from ._digest import verified
+from ._store import ImageStore
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'

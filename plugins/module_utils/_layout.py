@@ -11,17 +11,23 @@ engine sees a registry repository: tags are ``index.json`` entries whose
 looks for) and whose ``io.containerd.image.name`` is the full reference (what containerd and
 nerdctl write); manifests by digest and blobs are files under ``blobs/``.
 
+Open one with a named constructor: ``OCILayout.for_reading(path)`` (import, and the rerun check
+of an export), ``OCILayout.for_writing(path)`` (export) or ``OCILayout.empty(path)`` (what check
+mode plans an export against: no file is read or written).
+
 Directories are written in place: each blob streams to a temp file beside its final name and
 is renamed once the verifying stream has ended, so a blob file is always complete; blobs
-already there are skipped. A ``.tar`` is written to a temp file in the same directory and
-renamed over ``path`` only by ``commit()``. Reading a ``.tar`` streams members from the file;
-nothing is extracted and no blob is held in memory.
+already there are skipped. A ``.tar`` (``.tar.gz`` / ``.tgz``: the same tar through one gzip
+stream) is written to a temp file in the same directory and renamed over ``path`` only by
+``commit()``; members are appended one at a time, so memory stays bounded either way.
+Reading a ``.tar`` streams members from the file; nothing is extracted and no blob is held in
+memory (a compressed one is decompressed again from its start whenever a read goes backwards).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import gzip
 import io
 import json
 import os
@@ -30,8 +36,9 @@ import tempfile
 import threading
 import typing as t
 
-from ._errors import DigestMismatchError, InvalidInputError, NotFoundError, RegistryError
-from ._manifest import MAX_MANIFEST_SIZE, Manifest, compute_digest, verify_digest
+from ._errors import InvalidInputError, NotFoundError, RegistryError
+from ._digest import check_chunks, compute_digest, validate_digest, verify_digest
+from ._manifest import MAX_MANIFEST_SIZE, Manifest
 from ._store import CHUNK_SIZE, ChunkReader, ImageStore
 
 REF_NAME = 'org.opencontainers.image.ref.name'
@@ -40,18 +47,25 @@ LAYOUT_FILE = 'oci-layout'
 INDEX_FILE = 'index.json'
 LAYOUT_VERSION = {'imageLayoutVersion': '1.0.0'}
 _EMPTY_INDEX = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json', 'manifests': []}
-_HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
+GZIP_SUFFIXES = ('.tar.gz', '.tgz')
+# gzip's own default: layers are mostly compressed already, so higher levels cost time and save little.
+GZIP_LEVEL = 6
 
 
 def is_tar_path(path: str) -> bool:
-    """A path names a ``.tar`` archive (else a directory layout)."""
-    return path.lower().endswith(('.tar', '.tar.gz', '.tgz'))
+    """A path names a tar archive, plain or gzip-compressed (else a directory layout)."""
+    return path.lower().endswith(('.tar',) + GZIP_SUFFIXES)
+
+
+def is_gzip_path(path: str) -> bool:
+    return path.lower().endswith(GZIP_SUFFIXES)
 
 
 def blob_path(digest: str) -> str:
-    algorithm, _sep, encoded = digest.partition(':')
-    if algorithm not in _HASHES or not encoded or not all(c in '0123456789abcdef' for c in encoded):
-        raise InvalidInputError('invalid blob digest %r in the image layout' % (digest,))
+    try:
+        algorithm, _sep, encoded = validate_digest(digest).partition(':')
+    except ValueError as exc:
+        raise InvalidInputError('the image layout names a blob by an %s' % exc) from None
     return 'blobs/%s/%s' % (algorithm, encoded)
 
 
@@ -65,13 +79,15 @@ def split_name(name: str) -> t.Tuple[str, t.Optional[str]]:
 
 
 class OCILayout:
-    """One OCI image layout, opened to read (``writable=False``) or to add images (``writable=True``)."""
+    """One OCI image layout; open it with ``for_reading``, ``for_writing`` or ``empty``."""
 
-    def __init__(self, path: str, writable: bool = False, blank: bool = False) -> None:
-        """Open ``path``; ``blank`` gives an empty layout that touches no file (what check mode plans against)."""
+    _READ, _WRITE, _EMPTY = 'read', 'write', 'empty'
+
+    def __init__(self, path: str, mode: str) -> None:
         self.path = path
+        self.mode = mode
         self.is_tar = is_tar_path(path)
-        self.writable = writable
+        self.is_gzip = is_gzip_path(path)
         self.label = '%s %s' % ('archive' if self.is_tar else 'image layout', path)
         self.entries: t.List[t.Dict[str, t.Any]] = []
         self.blobs_written = 0
@@ -79,21 +95,40 @@ class OCILayout:
         self._index_changed = False
         self._tar: t.Optional[tarfile.TarFile] = None
         self._members: t.Dict[str, tarfile.TarInfo] = {}
-        self._tar_blobs: t.Set[str] = set()
+        self._tar_blobs: t.Set[str] = set()  # blobs added to a .tar by this task
         self._temp: t.Optional[str] = None
+        self._streams: t.List[t.IO[bytes]] = []  # under a .tar being written: the gzip stream, the temp file
         # The copy engine reads and writes several blobs at once: appends to a .tar are serialised, and
         # members of a compressed .tar (one shared decompressing stream) are read one call at a time.
         self._lock = threading.Lock()
-        if blank:
-            self.writable = False
-        elif writable and self.is_tar:
-            self._start_tar()
-        elif writable:
+
+    @classmethod
+    def for_reading(cls, path: str) -> 'OCILayout':
+        """An existing layout, read only; NotFoundError or InvalidInputError when it is missing or not a layout."""
+        layout = cls(path, cls._READ)
+        layout._open_for_reading()
+        return layout
+
+    @classmethod
+    def for_writing(cls, path: str) -> 'OCILayout':
+        """A layout to add images to: a directory keeps what it holds; a .tar starts empty in a temp file."""
+        layout = cls(path, cls._WRITE)
+        if layout.is_tar:
+            layout._start_tar()
+        else:
             os.makedirs(path, exist_ok=True)
             if os.path.exists(os.path.join(path, INDEX_FILE)):
-                self._load_index()
-        else:
-            self._open_for_reading()
+                layout._load_index()
+        return layout
+
+    @classmethod
+    def empty(cls, path: str) -> 'OCILayout':
+        """An empty layout that reads and writes no file: what check mode plans an export against."""
+        return cls(path, cls._EMPTY)
+
+    @property
+    def writable(self) -> bool:
+        return self.mode == self._WRITE
 
     # Opening
 
@@ -160,8 +195,13 @@ class OCILayout:
         if not os.path.isdir(directory):
             raise InvalidInputError('cannot write %s: directory %s does not exist' % (self.label, directory))
         handle, self._temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path), suffix='.tmp', dir=directory)
-        os.close(handle)
-        self._tar = tarfile.open(self._temp, 'w', format=tarfile.PAX_FORMAT)  # pylint: disable=consider-using-with
+        stream: t.IO[bytes] = os.fdopen(handle, 'wb')
+        self._streams.append(stream)
+        if self.is_gzip:
+            # No file name and no time in the gzip header: the same images give the same bytes.
+            stream = gzip.GzipFile(filename='', mode='wb', fileobj=stream, compresslevel=GZIP_LEVEL, mtime=0)
+            self._streams.insert(0, stream)
+        self._tar = tarfile.open(fileobj=stream, mode='w', format=tarfile.PAX_FORMAT)  # pylint: disable=consider-using-with
         data = json.dumps(LAYOUT_VERSION).encode('utf-8')
         self._add_member(LAYOUT_FILE, len(data), ChunkReader([data]))
 
@@ -169,11 +209,13 @@ class OCILayout:
 
     def has_blob(self, digest: str) -> bool:
         name = blob_path(digest)
-        if self.is_tar and self._tar is None or self.writable and self.is_tar:
-            return digest in self._tar_blobs
-        if self._tar is not None:
+        if not self.is_tar:
+            return os.path.isfile(os.path.join(self.path, name))
+        if self.mode == self._READ:
             return name in self._members
-        return os.path.isfile(os.path.join(self.path, name))
+        # A .tar being written starts empty (it replaces ``path`` whole), and so does an empty plan:
+        # it holds only the blobs this task has added.
+        return digest in self._tar_blobs
 
     @contextlib.contextmanager
     def open_blob(self, digest: str) -> t.Iterator[t.Iterator[bytes]]:
@@ -198,17 +240,8 @@ class OCILayout:
 
     def check_blob(self, digest: str, size: t.Optional[int] = None) -> int:
         """Hash a blob in the layout; DigestMismatchError naming it when it is corrupt. Returns its size."""
-        hasher = _HASHES[digest.split(':', 1)[0]]()
-        total = 0
         with self.open_blob(digest) as chunks:
-            for chunk in chunks:
-                hasher.update(chunk)
-                total += len(chunk)
-        actual = '%s:%s' % (digest.split(':', 1)[0], hasher.hexdigest())
-        if actual != digest or (size is not None and total != size):
-            raise DigestMismatchError('%s is corrupt: blob %s hashes to %s (%d bytes%s)' % (
-                self.label, digest, actual, total, '' if size is None else ', descriptor says %d' % size))
-        return total
+            return check_chunks(chunks, digest, size, 'blob %s in %s' % (digest, self.label))
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
         """Store a blob from a (verifying) chunk stream; skipped when the layout holds it already."""
@@ -327,6 +360,7 @@ class OCILayout:
             if self._tar is None or self._temp is None:
                 raise AssertionError('the tar archive is not open')
             self._tar.close()
+            self._close_streams()  # the gzip trailer, then the file
             os.chmod(self._temp, 0o644)
             os.replace(self._temp, self.path)
             self._tar, self._temp = None, None
@@ -341,10 +375,15 @@ class OCILayout:
         if self._tar is not None:
             self._tar.close()
             self._tar = None
+        self._close_streams()
         if self._temp is not None:
             if os.path.exists(self._temp):
                 os.unlink(self._temp)
             self._temp = None
+
+    def _close_streams(self) -> None:
+        while self._streams:
+            self._streams.pop(0).close()
 
     def __enter__(self) -> 'OCILayout':
         return self
@@ -422,9 +461,9 @@ class LayoutStore(ImageStore):
         return Manifest.from_bytes(raw, entry.get('mediaType') if entry else None, digest)
 
     def put_manifest(self, reference: str, raw: bytes, media_type: str) -> None:
-        digest = compute_digest(raw)
-        if ':' in reference and reference != digest:
-            raise DigestMismatchError('manifest for %s hashes to %s' % (reference, digest))
+        if ':' in reference:  # by digest: the bytes must be that digest
+            verify_digest(raw, reference, 'manifest %s for %s' % (reference, self.label))
+        digest = reference if ':' in reference else compute_digest(raw)
         self.layout.write_blob(digest, len(raw), [raw])
         if ':' not in reference:
             if not self.name:

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import typing as t
 from dataclasses import dataclass
 
-from ._errors import DigestMismatchError, RegistryError
+from ._digest import compute_digest
+from ._digest import verify_digest  # noqa: F401 pylint: disable=unused-import  # re-exported for the client
+from ._errors import RegistryError
 
 OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
@@ -29,24 +30,6 @@ ACCEPT = ', '.join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 
 # The spec lets registries refuse manifests over 4 MiB; nothing legitimate is larger.
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
-
-_HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
-
-
-def compute_digest(data: bytes, algorithm: str = 'sha256') -> str:
-    """The content digest of raw bytes, ``algorithm:hex``."""
-    return '%s:%s' % (algorithm, _HASHES[algorithm](data).hexdigest())
-
-
-def verify_digest(data: bytes, expected: str, what: str = 'content') -> None:
-    """Raise DigestMismatchError unless data hashes to the expected digest."""
-    algorithm = expected.split(':', 1)[0]
-    if algorithm not in _HASHES:
-        raise DigestMismatchError('cannot verify %s: unsupported digest algorithm %r' % (what, algorithm))
-    actual = compute_digest(data, algorithm)
-    if actual != expected:
-        raise DigestMismatchError('%s does not match its digest: asked for %s, the registry sent bytes hashing to %s' % (what, expected, actual))
-
 
 _ARCH_DEFAULT_VARIANT = {'arm64': 'v8'}
 

@@ -13,19 +13,17 @@ import ipaddress
 import re
 from dataclasses import dataclass, replace
 
+# The digest grammar (supported algorithms, hex lengths) lives with hashing in _digest.py.
+from ._digest import validate_digest
 # Docker Hub's names are defined once, in _vendors.py (the only place that knows host names).
 from ._vendors import DOCKER_HUB, DOCKER_HUB_API_HOST
 from ._vendors import DOCKER_HUB_ALIASES as _DOCKER_HUB_ALIASES
 
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
-# Algorithm -> length of the lowercase hex encoding.
-SUPPORTED_DIGESTS = {"sha256": 64, "sha512": 128}
 
 _PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*")
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-_ALGORITHM_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*")
-_HEX_RE = re.compile(r"[0-9a-f]+")
 _HOST_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _PORT_RE = re.compile(r"[0-9]+")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -35,7 +33,6 @@ _IMAGE_ID_RE = re.compile(r"[a-f0-9]{64}")
 _FORMAT_HELP = "expected [registry[:port]/]repository[:tag][@digest]"
 _PATH_HELP = 'path components are [a-z0-9] separated by ".", "_", "__" or "-"'
 _TAG_HELP = 'a tag is 1-128 characters of [A-Za-z0-9_.-] and cannot start with "." or "-"'
-_DIGEST_HELP = "only sha256 and sha512 digests are supported"
 
 
 def _where(source: str | None) -> str:
@@ -57,24 +54,6 @@ def validate_tag(tag: str, source: str | None = None) -> str:
     if len(tag) > MAX_TAG_LENGTH:
         raise ValueError(prefix + f"the tag is {len(tag)} characters long; " + _TAG_HELP)
     raise ValueError(prefix + _TAG_HELP)
-
-
-def validate_digest(digest: str, source: str | None = None) -> str:
-    """Return ``digest`` unchanged if it is a valid sha256/sha512 digest, else raise ValueError."""
-    if not isinstance(digest, str):
-        raise ValueError(f"invalid digest {digest!r}{_where(source)}: expected a string, got {type(digest).__name__}")
-    prefix = f'invalid digest "{digest}"{_where(source)}: '
-    algorithm, sep, encoded = digest.partition(":")
-    if not sep:
-        raise ValueError(prefix + 'a digest is "algorithm:hex", for example "sha256:" followed by 64 lowercase hex characters')
-    if not _ALGORITHM_RE.fullmatch(algorithm):
-        raise ValueError(prefix + f'malformed algorithm "{algorithm}"; ' + _DIGEST_HELP)
-    length = SUPPORTED_DIGESTS.get(algorithm)
-    if length is None:
-        raise ValueError(prefix + f'unsupported algorithm "{algorithm}"; ' + _DIGEST_HELP)
-    if len(encoded) != length or not _HEX_RE.fullmatch(encoded):
-        raise ValueError(prefix + f"{algorithm} digests are {length} lowercase hex characters (got {len(encoded)} characters)")
-    return digest
 
 
 def _fail(what: str, text: str, reason: str) -> ValueError:
@@ -273,7 +252,6 @@ __all__ = (
     "DOCKER_HUB_API_HOST",
     "MAX_NAME_LENGTH",
     "MAX_TAG_LENGTH",
-    "SUPPORTED_DIGESTS",
     "ImageReference",
     "validate_digest",
     "validate_tag",

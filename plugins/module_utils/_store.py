@@ -17,7 +17,6 @@ blob verified against its digest as it streams, every manifest written as its ex
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import typing as t
 
 from ._client import RegistryClient
@@ -29,7 +28,6 @@ from ._transport import body_chunks
 # Blobs move in chunks of this size: memory stays bounded whatever the blob's size.
 CHUNK_SIZE = 1024 * 1024
 
-_HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
 # cosign keeps signatures, attestations and SBOMs under tags named after the image digest.
 COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
 
@@ -74,7 +72,7 @@ class ImageStore:
         raise NotImplementedError
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
-        """Store a blob from chunks that the engine verifies as they pass (see ``verified``)."""
+        """Store a blob from chunks that the engine verifies as they pass (see ``_digest.verified``)."""
         raise NotImplementedError
 
     def can_mount_from(self, source: 'ImageStore') -> bool:
@@ -167,38 +165,6 @@ class RegistryRepository(ImageStore):
                 found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
                               'media_type': None, 'annotations': {}})
         return found
-
-
-def verified(chunks: t.Iterable[bytes], digest: str, size: t.Optional[int], what: str) -> t.Iterator[bytes]:
-    """Pass chunks through, hashing them; raise DigestMismatchError before the last chunk leaves.
-
-    The last chunk is held back until the whole blob has been hashed, so a writer that consumes
-    this iterator never receives the complete bytes of a blob that does not match its digest:
-    an upload is aborted before it completes, a file is never finished.
-    """
-    algorithm = digest.split(':', 1)[0]
-    if algorithm not in _HASHES:
-        raise DigestMismatchError('cannot verify %s: unsupported digest algorithm %r' % (what, algorithm))
-    hasher = _HASHES[algorithm]()
-    total = 0
-    pending: t.Optional[bytes] = None
-    for chunk in chunks:
-        if not chunk:
-            continue
-        if pending is not None:
-            yield pending
-        hasher.update(chunk)
-        total += len(chunk)
-        if size is not None and total > size:
-            raise DigestMismatchError('%s is larger than the %d bytes its descriptor says' % (what, size))
-        pending = chunk
-    actual = '%s:%s' % (algorithm, hasher.hexdigest())
-    if size is not None and total != size:
-        raise DigestMismatchError('%s is %d bytes, not the %d bytes its descriptor says (truncated?)' % (what, total, size))
-    if actual != digest:
-        raise DigestMismatchError('%s does not match its digest: expected %s, the bytes hash to %s' % (what, digest, actual))
-    if pending is not None:
-        yield pending
 
 
 class SizedChunks:

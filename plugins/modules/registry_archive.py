@@ -13,7 +13,7 @@ description:
   - Moves container images through a file, for air-gapped transfer, straight over the OCI Distribution / Docker Registry
     HTTP API V2, with no Docker daemon and no CLI binaries.
   - O(state=exported) writes the images to an OCI image layout (C(oci-layout), C(index.json), C(blobs/sha256/...)),
-    as a C(.tar) file or a directory. Each image is recorded in C(index.json) with its tag as
+    as a C(.tar) file, a gzip-compressed C(.tar.gz) / C(.tgz) file, or a directory. Each image is recorded in C(index.json) with its tag as
     C(org.opencontainers.image.ref.name) (so C(skopeo copy oci-archive:FILE:TAG) finds it) and its full reference
     as C(io.containerd.image.name) (as containerd and nerdctl write it).
   - O(state=imported) pushes images of such a layout (also one written by skopeo, crane, regctl or nerdctl) to a registry
@@ -39,8 +39,9 @@ options:
     required: true
   path:
     description:
-      - The OCI image layout. A name ending in C(.tar) (or C(.tar.gz), C(.tgz) for import) is a tar archive; anything else is
-        a directory layout.
+      - The OCI image layout. A name ending in C(.tar) is a tar archive, one ending in C(.tar.gz) or C(.tgz) (any case) is the
+        same tar compressed as one gzip stream; anything else is a directory layout. Export writes what the name says and
+        import reads either kind of tar.
       - On export a C(.tar) is replaced as a whole and then holds exactly O(images); a directory keeps the images
         it has and gets O(images) added (an image already there under the same reference is repointed).
     type: path
@@ -89,10 +90,13 @@ attributes:
     support: full
     details:
       - Importing images the registry already has is V(changed=false) with one HEAD per image.
-      - Exporting into a directory layout that holds everything, or into a C(.tar) that holds exactly these images at the
-        same digests, is V(changed=false) and writes nothing.
+      - Exporting into a directory layout that holds everything, or into a C(.tar) (or C(.tar.gz), C(.tgz)) that holds exactly
+        these images at the same digests, is V(changed=false) and writes nothing.
 notes:
-  - The C(.tar) is not compressed. Importing a C(.tar.gz) works but reads it more slowly (no random access).
+  - A C(.tar) is not compressed. A C(.tar.gz) or C(.tgz) is written through gzip (level 6) as it goes, with the same bounded
+    memory; since layers are mostly compressed already it is rarely much smaller, and it costs CPU time on export.
+  - A compressed archive has no random access, so reading one (import, and the check that makes an unchanged export rerun
+    write nothing) decompresses it from the start again whenever a read goes backwards; for large archives prefer C(.tar).
 seealso:
   - module: oci.registry.registry_tag
     description: Copy images between registries directly when both are reachable.

@@ -23,6 +23,11 @@ description:
     through its Hub API (C(hub.docker.com)) with a Hub token from O(username) and O(password) (or O(token))."
   - When a manifest deleted by digest is a multi-arch index, its children are deleted after it, unless a tag or another index
     left in the repository still uses them.
+  - "A manifest that a tagged index left in the repository lists as a child (one platform of a multi-arch image) is not deleted
+    by digest, whether named in O(digests) or reached through a tag on a registry that deletes by digest only: every user of
+    that index would fail to pull that platform. The task fails naming the index, its tags and the child, unless O(force=true).
+    Deleting the index too (naming its tags) is fine. Finding those indexes costs one GET per tagged index, and only when a
+    manifest that is not itself an index is to be deleted by digest."
   - Deleting frees no storage by itself; blob garbage collection is the registry operator's job.
   - With token auth the C(delete) scope is asked for only for the DELETE requests; a user allowed to pull only fails with a
     permission error before anything is deleted.
@@ -39,6 +44,7 @@ attributes:
       - Reports what would be deleted and sends no DELETE or PUT request.
       - A registry's support for the OCI tag DELETE can only be learned by sending one, so check mode predicts what a registry
         that deletes by digest only would do (collateral tags listed, refused without O(force)).
+      - A child of an index that stays is refused (or, with O(force=true), reported in RV(msg)) in check mode as in a real run.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
@@ -79,6 +85,8 @@ options:
     description:
       - Also delete the collateral tags, that is tags not named in O(tags) that point at a manifest which has to be
         deleted by digest. They are reported in RV(collateral_tags).
+      - Also delete a manifest that a tagged index left in the repository lists as a child; RV(msg) names the index, which
+        then fails to pull that platform.
       - B(Warning:) with O(force=true) deleting one tag can delete other tags that users still pull, for example C(latest)
         or a release tag on the same image. Run in check mode first and read RV(collateral_tags).
     type: bool
@@ -181,7 +189,8 @@ diff:
   type: dict
   sample: {"before": {"pr-1234": "sha256:0f2c...9087"}, "after": {}}
 msg:
-  description: A note on what the result means, such as that blob storage is reclaimed only by garbage collection.
+  description: A note on what the result means, such as that blob storage is reclaimed only by garbage collection, or which
+    index lost a child that O(force=true) deleted.
   returned: when there is a note
   type: str
   sample: the manifests are deleted; their blobs stay on the registry storage until the registry operator runs garbage collection

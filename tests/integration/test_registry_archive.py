@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tarfile
 import uuid
 
 import pytest
@@ -68,6 +69,45 @@ def test_round_trip_keeps_every_digest(harness, target, tmp_path, repo, kind, fi
     puts = target.request_count('PUT')
     rerun = registry_archive.run(client(), params(state='imported', path=path, registry=target.host, images=images), False)
     assert not rerun['changed'] and rerun['blobs'] == 0 and target.request_count('PUT') == puts
+
+
+@pytest.mark.parametrize('filename', ['release.tar.gz', 'release.TGZ'])
+def test_gzip_name_gets_a_gzip_stream_and_reads_back(harness, target, tmp_path, repo, filename):
+    """A .tar.gz / .tgz path holds a real gzip stream, a rerun writes nothing, and import keeps every digest."""
+    seeded = harness.seeded['open']['oci_index']
+    source = '%s/%s:%s' % (harness.open.host, seeded['repository'], seeded['tag'])
+    path = str(tmp_path / filename)
+    exported = registry_archive.run(client(), params(path=path, images=[source]), False)
+    assert exported['changed'] and exported['images'][0]['digest'] == seeded['digest']
+    with open(path, 'rb') as handle:
+        assert handle.read(2) == b'\x1f\x8b'  # the gzip magic number
+    with tarfile.open(path, 'r:gz') as archive:
+        names = archive.getnames()
+    assert names[0] == 'oci-layout' and names[-1] == 'index.json'
+    assert 'blobs/sha256/%s' % seeded['children']['linux/amd64'].split(':')[1] in names
+    assert not [n for n in os.listdir(str(tmp_path)) if n.endswith('.tmp')]
+    before = os.stat(path)
+    again = registry_archive.run(client(), params(path=path, images=[source]), False)
+    assert not again['changed'] and again['blobs'] == 0
+    assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    wanted = '%s/%s:%s' % (target.host, repo, seeded['tag'])
+    imported = registry_archive.run(client(), params(state='imported', path=path, images=[{'source': source, 'target': wanted}]), False)
+    assert imported['changed'] and imported['images'][0]['digest'] == seeded['digest']
+    on_target = client().get_manifest(parse_image(wanted))
+    assert on_target.digest == seeded['digest']
+    for child in on_target.children:
+        assert client().get_manifest(parse_image('%s/%s@%s' % (target.host, repo, child['digest']))).digest == child['digest']
+
+
+def test_gzip_export_without_change_plans_nothing_in_check_mode(harness, tmp_path):
+    """Check mode against an up-to-date .tar.gz predicts no change; against a new path it predicts every blob."""
+    seeded = harness.seeded['open']['oci_image']
+    source = '%s/%s:%s' % (harness.open.host, seeded['repository'], seeded['tag'])
+    path = str(tmp_path / 'one.tgz')
+    planned = registry_archive.run(client(), params(path=path, images=[source]), True)
+    assert planned['changed'] and planned['blobs'] == 2 and not os.path.exists(path)
+    registry_archive.run(client(), params(path=path, images=[source]), False)
+    assert not registry_archive.run(client(), params(path=path, images=[source]), True)['changed']
 
 
 def test_skopeo_reads_our_archive_and_we_import_skopeos(harness, target, tmp_path, repo):

@@ -19,7 +19,7 @@ from ansible_collections.oci.registry.plugins.modules import registry_repo_delet
 
 from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils._delete import CollateralTagsError
-from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, PermissionDeniedError, UnsupportedError
+from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, PermissionDeniedError, RegistryError, UnsupportedError
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 
 from conftest import assert_ok, connection_vars
@@ -159,6 +159,48 @@ def test_multi_arch_index_goes_before_its_unused_children(harness):
     assert deletes(client) == [('v1', 400), (index['digest'], 202), (arm64, 202)]
     assert digest_of(registry, repo, 'amd64') == amd64
     assert not exists(registry, repo, arm64)
+
+
+def test_child_of_an_index_that_stays_is_refused(harness):
+    """A platform child named by digest, while an index that lists it keeps its tags: deleting the child would break
+    the index for everyone pulling that platform, so it is refused (in check mode too), naming the index and its tags."""
+    registry, repo = harness.open, fresh('child')
+    index = push_index(registry, repo, ['v1', 'latest'])
+    amd64 = index['children']['linux/amd64']
+    for check_mode in (True, False):
+        client = client_for(registry)
+        with pytest.raises(RegistryError) as info:
+            repo_delete.run(client, params(registry, repo, digests=[amd64]), check_mode)
+        message = str(info.value)
+        assert info.value.kind == 'index_child', message
+        assert amd64 in message and index['digest'] in message and 'latest, v1' in message, message
+        assert 'force: true' in message and 'nothing was deleted' in message
+        assert deletes(client) == []
+    assert exists(registry, repo, amd64) and tags_of(registry, repo) == ['latest', 'v1']
+    planned = repo_delete.run(client_for(registry), params(registry, repo, digests=[amd64], force=True), True)
+    assert planned['deleted'] == [{'tag': None, 'digest': amd64}] and planned['diff']['before'] == {'@' + amd64: amd64}
+    assert index['digest'] in planned['msg'] and exists(registry, repo, amd64)
+    client = client_for(registry)
+    forced = repo_delete.run(client, params(registry, repo, digests=[amd64], force=True), False)
+    assert forced['deleted'] == planned['deleted'] and forced['deleted_manifests'] == [amd64]
+    assert index['digest'] in forced['msg'] and 'v1' in forced['msg']
+    assert deletes(client) == [(amd64, 202)]
+    assert not exists(registry, repo, amd64) and digest_of(registry, repo, 'v1') == index['digest']
+
+
+def test_child_named_through_its_own_tag_is_refused_while_its_index_stays(harness):
+    """distribution deletes a tag through its digest: a tag on a platform child would take the child out of its index."""
+    registry, repo = harness.open, fresh('childtag')
+    index = push_index(registry, repo, 'v1')
+    arm64 = index['children']['linux/arm64/v8']
+    assert push_image(registry, repo, 'arm', platform=('linux', 'arm64', 'v8'))['digest'] == arm64
+    with pytest.raises(RegistryError) as info:
+        repo_delete.run(client_for(registry), params(registry, repo, tags=['arm']), False)
+    assert info.value.kind == 'index_child' and index['digest'] in str(info.value) and 'v1' in str(info.value)
+    assert digest_of(registry, repo, 'arm') == arm64
+    # deleting the index as well is no breakage: the index goes first, then the child
+    both = repo_delete.run(client_for(registry), params(registry, repo, tags=['arm', 'v1']), False)
+    assert both['deleted_manifests'][0] == index['digest'] and set(both['deleted_manifests']) == {index['digest']} | set(index['children'].values())
 
 
 def test_whole_repository(harness):

@@ -159,6 +159,39 @@ def test_repo_delete_on_token_registry_asks_delete_scope_once(harness):
     assert [(r.method, r.status) for r in rerun.log.records] == [('GET', 401), ('GET', 200), ('HEAD', 404)]
 
 
+def test_repo_delete_finds_index_parents_with_one_get_per_tagged_index(harness):
+    """Before a manifest goes by digest, the indexes that stay are read for their children: the tags are listed and
+    HEADed as for the collateral check, and only a tagged index is GET (once), and only when a non-index manifest is at
+    stake. A refused child costs no DELETE; deleting an index costs no extra read."""
+    from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
+    from ansible_collections.oci.registry.plugins.module_utils._delete import IndexChildError
+    from harness.seed import push_image, push_index
+
+    registry, repo = harness.open, 'budget/delete-child'
+    index = push_index(registry, repo, 'v1')
+    solo = push_image(registry, repo, 'solo', content='solo\n')
+    amd64 = index['children']['linux/amd64']
+    params = {'repository': '%s/%s' % (registry.host, repo), 'tags': [], 'digests': [amd64], 'all_tags': False, 'force': False}
+
+    def calls(client):
+        return [(r.method, r.path.rsplit('/', 1)[-1], r.status) for r in client.log.records]
+
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    with pytest.raises(IndexChildError):
+        repo_delete.run(client, params, False)
+    assert calls(client) == [('GET', '', 200), ('GET', amd64, 200), ('GET', 'list', 200), ('HEAD', 'solo', 200), ('HEAD', 'v1', 200),
+                             ('GET', index['digest'], 200)]
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    repo_delete.run(client, dict(params, digests=[], tags=['solo']), False)
+    assert calls(client) == [('GET', '', 200), ('HEAD', 'solo', 200), ('DELETE', 'solo', 400), ('GET', 'list', 200), ('HEAD', 'v1', 200),
+                             ('GET', index['digest'], 200), ('DELETE', solo['digest'], 202)]
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    result = repo_delete.run(client, dict(params, digests=[], tags=['v1']), False)
+    assert len(result['deleted_manifests']) == 3
+    reads = [c for c in calls(client) if c[0] != 'DELETE']
+    assert reads == [('GET', '', 200), ('HEAD', 'v1', 200), ('GET', 'list', 200), ('GET', index['digest'], 200)]  # the GET finds its children
+
+
 # registry_tag (issue 6)
 
 def _tag_params(source, tags, **extra):

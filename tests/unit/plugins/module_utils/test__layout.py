@@ -15,7 +15,8 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils._errors import DigestMismatchError, InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._layout import CONTAINERD_NAME, REF_NAME, OCILayout, split_name
 from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST, compute_digest
-from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE, verified
+from ansible_collections.oci.registry.plugins.module_utils._digest import verified
+from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE
 
 NAME = '127.0.0.1:5000/team/app'
 
@@ -90,13 +91,13 @@ def source() -> FakeSource:
     return fake
 
 
-@pytest.mark.parametrize('filename', ['layout', 'release.tar'])
+@pytest.mark.parametrize('filename', ['layout', 'release.tar', 'release.tar.gz', 'release.tgz'])
 def test_round_trip_keeps_exact_bytes_and_records_both_names(tmp_path, source, filename):
     path = str(tmp_path / filename)
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         for tag in ('multi', 'single'):
             put_image(source, tag, layout.store(NAME))
-    reader = OCILayout(path)
+    reader = OCILayout.for_reading(path)
     assert sorted((i['name'], i['tag'], i['digest']) for i in reader.images()) == sorted(
         ('%s:%s' % (NAME, tag), tag, source.tags[tag]) for tag in ('multi', 'single'))
     for entry in reader.entries:
@@ -115,31 +116,32 @@ def test_round_trip_keeps_exact_bytes_and_records_both_names(tmp_path, source, f
     reader.close()
 
 
-def test_tar_is_only_renamed_into_place_when_complete(tmp_path, source):
-    path = str(tmp_path / 'release.tar')
+@pytest.mark.parametrize('filename', ['release.tar', 'release.tgz'])
+def test_tar_is_only_renamed_into_place_when_complete(tmp_path, source, filename):
+    path = str(tmp_path / filename)
     with open(path, 'wb') as old:
         old.write(b'previous archive')
     source.corrupt.add(source.blobs and json.loads(source.blobs[source.tags['single']])['layers'][0]['digest'])
     with pytest.raises(DigestMismatchError):
-        with OCILayout(path, writable=True) as layout:
+        with OCILayout.for_writing(path) as layout:
             put_image(source, 'multi', layout.store(NAME))
             put_image(source, 'single', layout.store(NAME))
     with open(path, 'rb') as old:
         assert old.read() == b'previous archive'
-    assert os.listdir(str(tmp_path)) == ['release.tar']  # the temp file is gone
+    assert os.listdir(str(tmp_path)) == [filename]  # the temp file is gone
 
 
 def test_tar_members_are_streamed_not_extracted(tmp_path, source):
     big = bytes(range(256)) * (3 * CHUNK_SIZE // 256 + 5)
     source.add_image('big', big)
     path = str(tmp_path / 'big.tar')
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'big', layout.store(NAME))
     with tarfile.open(path) as tar:
         names = tar.getnames()
     assert names[0] == 'oci-layout' and names[-1] == 'index.json'
     assert 'blobs/sha256/' + compute_digest(big).split(':')[1] in names
-    reader = OCILayout(path)
+    reader = OCILayout.for_reading(path)
     digest = compute_digest(big)
     with reader.store(NAME).open_blob(digest) as chunks:
         sizes = [len(chunk) for chunk in chunks]
@@ -150,12 +152,12 @@ def test_tar_members_are_streamed_not_extracted(tmp_path, source):
 
 def test_directory_rerun_writes_nothing(tmp_path, source):
     path = str(tmp_path / 'layout')
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'multi', layout.store(NAME))
     assert layout.changed and layout.blobs_written == 7  # 2 configs, 2 layers, 2 child manifests, 1 index
     index_mtime = os.stat(os.path.join(path, 'index.json')).st_mtime_ns
     source.opened.clear()
-    with OCILayout(path, writable=True) as again:
+    with OCILayout.for_writing(path) as again:
         put_image(source, 'multi', again.store(NAME))
     assert not again.changed and again.blobs_written == 0 and source.opened == []
     assert os.stat(os.path.join(path, 'index.json')).st_mtime_ns == index_mtime
@@ -163,14 +165,14 @@ def test_directory_rerun_writes_nothing(tmp_path, source):
 
 def test_directory_keeps_other_images_and_moves_a_retagged_one(tmp_path, source):
     path = str(tmp_path / 'layout')
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'multi', layout.store(NAME))
         put_image(source, 'single', layout.store('127.0.0.1:5000/team/other'))
     source.tags['multi'] = source.tags['single']
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'multi', layout.store(NAME))
     assert layout.changed and layout.blobs_written == 0
-    images = {i['name']: i['digest'] for i in OCILayout(path).images()}
+    images = {i['name']: i['digest'] for i in OCILayout.for_reading(path).images()}
     assert images == {NAME + ':multi': source.tags['single'], '127.0.0.1:5000/team/other:single': source.tags['single']}
 
 
@@ -179,7 +181,7 @@ def test_corrupt_blob_in_directory_is_never_finished(tmp_path, source):
     layer = json.loads(source.blobs[source.tags['single']])['layers'][0]['digest']
     source.corrupt.add(layer)
     with pytest.raises(DigestMismatchError, match=layer):
-        with OCILayout(path, writable=True) as layout:
+        with OCILayout.for_writing(path) as layout:
             put_image(source, 'single', layout.store(NAME))
     assert not os.path.exists(os.path.join(path, 'blobs', 'sha256', layer.split(':')[1]))
     assert not [n for n in os.listdir(os.path.join(path, 'blobs', 'sha256')) if n.endswith('.tmp')]
@@ -188,7 +190,7 @@ def test_corrupt_blob_in_directory_is_never_finished(tmp_path, source):
 @pytest.mark.parametrize('filename', ['layout', 'release.tar'])
 def test_corrupt_blob_on_disk_is_named(tmp_path, source, filename):
     path = str(tmp_path / filename)
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'single', layout.store(NAME))
     layer = json.loads(source.blobs[source.tags['single']])['layers'][0]['digest']
     if filename == 'layout':
@@ -198,21 +200,21 @@ def test_corrupt_blob_on_disk_is_named(tmp_path, source, filename):
         data = open(path, 'rb').read()  # pylint: disable=consider-using-with
         with open(path, 'wb') as handle:
             handle.write(data.replace(b'single layer', b'Single layer'))
-    reader = OCILayout(path)
-    with pytest.raises(DigestMismatchError, match='corrupt: blob %s' % layer):
+    reader = OCILayout.for_reading(path)
+    with pytest.raises(DigestMismatchError, match='blob %s in .* does not match its digest' % layer):
         reader.check_blob(layer, len(b'single layer'))
     reader.close()
 
 
 def test_manifest_bytes_are_verified_on_read(tmp_path, source):
     path = str(tmp_path / 'layout')
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'single', layout.store(NAME))
     digest = source.tags['single']
     with open(os.path.join(path, 'blobs', 'sha256', digest.split(':')[1]), 'ab') as handle:
         handle.write(b' ')
     with pytest.raises(DigestMismatchError, match=digest):
-        OCILayout(path).store(NAME).get_manifest('single')
+        OCILayout.for_reading(path).store(NAME).get_manifest('single')
 
 
 @pytest.mark.parametrize('setup, message', [
@@ -224,19 +226,19 @@ def test_bad_layouts_are_named(tmp_path, setup, message):
     path = str(tmp_path / 'layout')
     setup(path)
     with pytest.raises((InvalidInputError, NotFoundError), match=message):
-        OCILayout(path)
+        OCILayout.for_reading(path)
 
 
 def test_not_a_tar(tmp_path):
     path = tmp_path / 'junk.tar'
     path.write_bytes(b'this is not a tar file' * 100)
     with pytest.raises(InvalidInputError, match='not a readable tar file'):
-        OCILayout(str(path))
+        OCILayout.for_reading(str(path))
 
 
 def test_skopeo_style_index_resolves_by_bare_tag_and_ambiguity_is_refused(tmp_path, source):
     path = str(tmp_path / 'layout')
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         put_image(source, 'single', layout.store(NAME))
         put_image(source, 'multi', layout.store(NAME))
     index_file = os.path.join(path, 'index.json')
@@ -245,7 +247,7 @@ def test_skopeo_style_index_resolves_by_bare_tag_and_ambiguity_is_refused(tmp_pa
         del entry['annotations'][CONTAINERD_NAME]  # what skopeo writes
     index['manifests'].append(dict(index['manifests'][0], annotations={REF_NAME: 'multi'}))
     json.dump(index, open(index_file, 'w'))  # pylint: disable=consider-using-with
-    reader = OCILayout(path)
+    reader = OCILayout.for_reading(path)
     assert reader.store(None).manifest_digest('single') == source.tags['single']
     assert reader.images()[0] == {'name': None, 'tag': 'single', 'ref_name': 'single', 'digest': source.tags['single'],
                                   'media_type': OCI_MANIFEST, 'size': len(source.blobs[source.tags['single']])}
@@ -279,20 +281,16 @@ def test_concurrent_blob_writes_and_reads_keep_every_member_whole(tmp_path, file
     blobs = [os.urandom(3 * 1024 + n) for n in range(4)] + [b'x']
     path = str(tmp_path / filename)
     barrier = threading.Barrier(len(blobs))
-    with OCILayout(path, writable=True) as layout:
+    with OCILayout.for_writing(path) as layout:
         with ThreadPoolExecutor(len(blobs)) as pool:
             futures = [pool.submit(layout.write_blob, compute_digest(b), len(b), _slow_chunks(b, 4, barrier)) for b in blobs]
         for future in futures:
             future.result()
     with tarfile.open(path) as archive:
         assert len([n for n in archive.getnames() if n.startswith('blobs/')]) == len(blobs)
-    if filename.endswith('.gz'):  # written plain; compressed here, so members share one decompressing stream
-        import gzip  # pylint: disable=import-outside-toplevel
-        with open(path, 'rb') as plain:
-            data = plain.read()
-        with gzip.open(path, 'wb') as packed:
-            packed.write(data)
-    reader = OCILayout(path)
+    with open(path, 'rb') as written:  # a .tar.gz is one gzip stream, so its members share one decompressing stream
+        assert (written.read(2) == b'\x1f\x8b') is filename.endswith('.gz')
+    reader = OCILayout.for_reading(path)
     try:
         def read(data: bytes) -> bytes:
             with reader.open_blob(compute_digest(data)) as chunks:
@@ -301,3 +299,48 @@ def test_concurrent_blob_writes_and_reads_keep_every_member_whole(tmp_path, file
             assert list(pool.map(read, blobs * 3)) == blobs * 3
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize('filename', ['release.tar', 'release.tar.gz', 'RELEASE.TGZ'])
+def test_same_images_give_the_same_archive_bytes(tmp_path, source, filename):
+    """No time and no temp file name in the archive (tar members, gzip header): an export is reproducible."""
+    digests = []
+    for attempt in ('one', 'two'):
+        os.makedirs(str(tmp_path / attempt))
+        path = str(tmp_path / attempt / filename)
+        with OCILayout.for_writing(path) as layout:
+            put_image(source, 'multi', layout.store(NAME))
+        with open(path, 'rb') as handle:
+            digests.append(compute_digest(handle.read()))
+    assert digests[0] == digests[1]
+    with open(path, 'rb') as handle:
+        assert (handle.read(2) == b'\x1f\x8b') is (filename.lower() != 'release.tar')
+
+
+@pytest.mark.parametrize('filename', ['plan.tar', 'plan.tgz', 'plan'])
+def test_empty_layout_touches_no_file_and_holds_nothing(tmp_path, source, filename):
+    path = str(tmp_path / filename)
+    layout = OCILayout.empty(path)
+    store = layout.store(NAME)
+    assert not layout.writable and store.manifest_digest('single') is None
+    assert not store.blob_exists(source.tags['single'])
+    layout.commit()
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_a_tar_being_written_holds_only_what_this_task_added(tmp_path, source):
+    """The old archive at the path is replaced whole, so its blobs do not count as present."""
+    path = str(tmp_path / 'release.tar')
+    with OCILayout.for_writing(path) as layout:
+        put_image(source, 'single', layout.store(NAME))
+    with OCILayout.for_writing(path) as layout:
+        assert not layout.has_blob(source.tags['single'])
+        put_image(source, 'single', layout.store(NAME))
+        assert layout.has_blob(source.tags['single'])
+    assert OCILayout.for_reading(path).has_blob(source.tags['single'])
+
+
+def test_a_bad_blob_digest_in_an_index_is_named(tmp_path):
+    layout = OCILayout.empty(str(tmp_path / 'x.tar'))
+    with pytest.raises(InvalidInputError, match='sha256 digests are 64 lowercase hex characters'):
+        layout.has_blob('sha256:../../etc/passwd')
