@@ -106,44 +106,37 @@ seealso:
 '''
 
 EXAMPLES = r'''
-# Mirror a release into an air-gapped registry in two plays: export where the source
-# registry is reachable, carry the file across, import on the other side.
-- name: Export the release on the connected side
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Write the release images to one archive
-      oci.registry.registry_archive:
-        state: exported
-        path: /srv/transfer/release-1.4.2.tar
-        images:
-          - registry.example.com/team/app:1.4.2
-          - registry.example.com/team/worker:1.4.2
-        platforms: [linux/amd64, linux/arm64]
-        referrers: true
-      register: exported
+# Mirror a release into an air-gapped network: export where the source registry is reachable,
+# carry the file across, import on the other side (examples/archive_transfer.yml in the
+# collection has both sides as plays).
+- name: Write the release images to one archive
+  oci.registry.registry_archive:
+    state: exported
+    path: /srv/transfer/release-1.4.2.tar
+    images:
+      - registry.example.com/team/app:1.4.2
+      - registry.example.com/team/worker:1.4.2
+    platforms: [linux/amd64, linux/arm64]
+    referrers: true
+  register: exported
 
-    - name: Show what the archive holds
-      ansible.builtin.debug:
-        msg: "{{ exported.images | map(attribute='reference') | list }}: {{ exported.blobs }} blobs, {{ exported.bytes }} bytes"
+- name: Show what the archive holds
+  ansible.builtin.debug:
+    msg: "{{ exported.images | map(attribute='reference') | list }}: {{ exported.blobs }} blobs, {{ exported.bytes }} bytes"
 
-- name: Import the release on the disconnected side
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Push every image of the archive under its repository on the internal registry
-      oci.registry.registry_archive:
-        state: imported
-        path: /srv/transfer/release-1.4.2.tar
-        registry: registry.internal:5000
-        ca_cert: /etc/pki/registry-ca.pem
-        username: mirror
-        password: "{{ vault_mirror_password }}"
-      register: imported
+- name: Push every image of the archive under its repository on the internal registry
+  oci.registry.registry_archive:
+    state: imported
+    path: /srv/transfer/release-1.4.2.tar
+    registry: registry.internal:5000
+    ca_cert: /etc/pki/registry-ca.pem
+    username: mirror
+    password: "{{ vault_mirror_password }}"
+  register: imported
 
-    - name: Pin the deployment to the imported digest
-      ansible.builtin.debug:
-        msg: "{{ imported.images[0].reference }}@{{ imported.images[0].digest }}"
+- name: Pin the deployment to the imported digest
+  ansible.builtin.debug:
+    msg: "{{ imported.images[0].reference }}@{{ imported.images[0].digest }}"
 
 - name: Import one image of an archive written by skopeo under a new name
   oci.registry.registry_archive:

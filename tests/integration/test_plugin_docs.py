@@ -51,14 +51,26 @@ def test_examples_pass_syntax_check(ansible, tmp_path, kind, name, path):
     examples = yaml.safe_load(_docs(path)['EXAMPLES'])
     assert isinstance(examples, list) and examples
     assert all('name' in task for task in examples), examples
+    # Galaxy's importer lints EXAMPLES as a list of tasks: a whole play belongs in examples/.
+    plays = [task['name'] for task in examples if 'hosts' in task]
+    assert not plays, 'EXAMPLES of %s hold plays (move them to examples/): %s' % (name, plays)
     play = tmp_path / 'examples.yml'
-    # EXAMPLES are tasks, or whole plays where the example is a workflow (registry_archive's two-play mirror).
-    plays = [item for item in examples if 'hosts' in item]
-    tasks = [item for item in examples if 'hosts' not in item]
-    if tasks:
-        plays.append({'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks})
-    play.write_text(yaml.safe_dump(plays, sort_keys=False))
+    play.write_text(yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': examples}], sort_keys=False))
     assert_ok(ansible.run_cli([os.path.join(BIN_DIR, 'ansible-playbook'), '--syntax-check', '-i', 'localhost,', str(play)]))
+
+
+EXAMPLE_PLAYBOOKS = sorted(os.path.relpath(path, COLLECTION_ROOT) for path in glob.glob(os.path.join(COLLECTION_ROOT, 'examples', '*.yml')))
+
+
+def test_example_playbooks_are_found():
+    assert {'examples/promote.yml', 'examples/retention.yml', 'examples/archive_transfer.yml'} <= set(EXAMPLE_PLAYBOOKS)
+
+
+@pytest.mark.parametrize('path', EXAMPLE_PLAYBOOKS)
+def test_example_playbooks_pass_syntax_check(ansible, path):
+    """The ready playbooks of examples/ against the installed collection (their modules and roles resolve)."""
+    assert_ok(ansible.run_cli([os.path.join(BIN_DIR, 'ansible-playbook'), '--syntax-check', '-i', 'localhost,',
+                               os.path.join(COLLECTION_ROOT, path)]))
 
 
 @pytest.mark.parametrize('kind,name,path', PLUGINS)
