@@ -249,6 +249,7 @@ ROWS = [
     ('tags-order-unknown', 'registry_tags_info', lambda h, d: _tags(h, order='up'), ['order', 'asc']),
     ('tags-limit-negative', 'registry_tags_info', lambda h, d: _tags(h, limit=-1), ['limit']),
     ('tags-workers-zero', 'registry_tags_info', lambda h, d: _tags(h, workers=0), ['workers']),
+    ('tags-bad-semver', 'registry_tags_info', lambda h, d: _tags(h, semver='>=1.26 <two'), ['semver', 'comparator', '<two']),
     ('tags-bad-repository', 'registry_tags_info', lambda h, d: _tags(h, 'Test//x'), ['repository']),
     ('tags-private-anonymous', 'registry_tags_info', lambda h, d: dict(_tags(h), repository='%s/test/oci-image' % h.token.host,
                                                                        auth_method='none'), ['HTTP 401']),
