@@ -17,10 +17,11 @@ import typing as t
 
 from ._errors import InvalidInputError
 from ._manifest import Manifest
+from ._pool import bounded_map
 from ._reference import ImageReference
 
 if t.TYPE_CHECKING:
-    from ._client import RegistryClient
+    from ._client import RegistryClient, TagListing
 
 SORTS = ('name', 'semver', 'created')
 ORDERS = ('asc', 'desc')
@@ -71,6 +72,13 @@ def compile_pattern(text: t.Optional[str], option: str) -> t.Optional[t.Pattern[
         raise InvalidInputError('%s: the named group %s clashes with a key of details; rename it (reserved: %s)' % (
             option, ', '.join(sorted(clash)), ', '.join(sorted(RESERVED_GROUPS))))
     return pattern
+
+
+def check_limit(limit: t.Optional[int], option: str = 'limit') -> t.Optional[int]:
+    """``limit`` itself when it is unset or 1 or more; else InvalidInputError naming the option."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InvalidInputError('%s must be 1 or more (leave it unset for every tag), got %s' % (option, limit))
+    return limit
 
 
 def select_tags(tags: t.Iterable[str], match: t.Optional[t.Pattern[str]], exclude: t.Optional[t.Pattern[str]],
@@ -195,6 +203,23 @@ def sort_details(details: t.List[t.Dict[str, t.Any]], sort: str, order: str,
         keyed = [((created or {}).get(d['tag']), d) for d in by_name]
     ranked = sorted([item for item in keyed if item[0] is not None], key=lambda item: item[0], reverse=reverse)
     return [d for _key, d in ranked] + [d for key, d in keyed if key is None]
+
+
+def rank_tags(client: 'RegistryClient', ref: ImageReference, listing: 'TagListing', selected: t.List[t.Dict[str, t.Any]],
+              sort: str, order: str, limit: t.Optional[int], workers: int
+              ) -> t.Tuple[t.List[t.Dict[str, t.Any]], t.Dict[str, str], t.Dict[str, t.Optional[float]]]:
+    """Selected tags sorted and cut to ``limit``, with the digests and created times learned on the way.
+
+    Created times are read only for ``sort='created'`` (manifest and config GETs, ``workers`` at once),
+    and only for tags the listing did not already describe (Google's listing does).
+    """
+    digests = {tag: digest for tag, (digest, _created) in listing.known.items()}
+    created = {tag: when for tag, (_digest, when) in listing.known.items()}
+    if sort == 'created':
+        unknown = [entry['tag'] for entry in selected if entry['tag'] not in listing.known]
+        for tag, (digest, when) in zip(unknown, bounded_map(CreatedResolver(client, ref).resolve, unknown, workers)):
+            digests[tag], created[tag] = digest, when
+    return sort_details(selected, sort, order, created)[:limit], digests, created
 
 
 class CreatedResolver:

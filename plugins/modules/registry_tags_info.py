@@ -201,7 +201,7 @@ from ansible_collections.oci.registry.plugins.module_utils._errors import Invali
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 from ansible_collections.oci.registry.plugins.module_utils._pool import MAX_WORKERS, bounded_map
 from ansible_collections.oci.registry.plugins.module_utils._tags import (
-    ORDERS, SORTS, CreatedResolver, SemverRange, compile_pattern, format_created, parse_repository, select_tags, sort_details,
+    ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, parse_repository, rank_tags, select_tags,
 )
 
 
@@ -209,9 +209,7 @@ def run(client, params, check_mode):
     ref = parse_repository(params['repository'])
     match, exclude = compile_pattern(params['match'], 'match'), compile_pattern(params['exclude'], 'exclude')
     semver = SemverRange.parse(params['semver'], 'semver')
-    limit, workers = params['limit'], params['workers']
-    if limit is not None and limit < 1:
-        raise InvalidInputError('limit must be 1 or more (leave it unset for every tag), got %s' % limit)
+    limit, workers = check_limit(params['limit']), params['workers']
     if not 1 <= workers <= MAX_WORKERS:
         raise InvalidInputError('workers must be between 1 and %d, got %s' % (MAX_WORKERS, workers))
     result = {'changed': False, 'repository': ref.name}
@@ -220,13 +218,7 @@ def run(client, params, check_mode):
     except NotFoundError:
         return dict(result, exists=False, tags=[], details=[])
     selected = select_tags(listing.tags, match, exclude, semver)
-    digests = {tag: digest for tag, (digest, _created) in listing.known.items()}
-    created = {tag: when for tag, (_digest, when) in listing.known.items()}
-    if params['sort'] == 'created':
-        unknown = [entry['tag'] for entry in selected if entry['tag'] not in listing.known]
-        for tag, (digest, when) in zip(unknown, bounded_map(CreatedResolver(client, ref).resolve, unknown, workers)):
-            digests[tag], created[tag] = digest, when
-    selected = sort_details(selected, params['sort'], params['order'], created)[:limit]
+    selected, digests, created = rank_tags(client, ref, listing, selected, params['sort'], params['order'], limit, workers)
     if params['digests']:
         unknown = [entry['tag'] for entry in selected if entry['tag'] not in digests]
         digests.update(zip(unknown, bounded_map(lambda tag: client.head_manifest(ref.with_tag(tag)).digest, unknown, workers)))
