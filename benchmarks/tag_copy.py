@@ -34,7 +34,8 @@ OPTIONS = ConnectionOptions(plain_http=True)
 RSS_CHILD = '''
 import sys, time
 from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
-from ansible_collections.oci.registry.plugins.module_utils._copy import RegistryRepository, copy_image, CopyStats
+from ansible_collections.oci.registry.plugins.module_utils._copy import copy_image, CopyStats
+from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 source, target = parse_image(sys.argv[1]), parse_image(sys.argv[2])
 client = RegistryClient(ConnectionOptions(plain_http=True))

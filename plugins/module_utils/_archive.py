@@ -14,11 +14,12 @@ import os
 import typing as t
 
 from ._client import RegistryClient, parse_image, parse_platform
-from ._copy import CopyStats, RegistryRepository, copy_image, copy_referrers, filter_platforms
+from ._copy import CopyStats, copy_image, copy_referrers, filter_platforms
 from ._errors import InvalidInputError, NotFoundError
 from ._layout import INDEX_FILE, LayoutStore, OCILayout, split_name
 from ._manifest import Manifest, Platform
 from ._reference import ImageReference
+from ._store import RegistryRepository
 
 
 class _Plan(t.NamedTuple):

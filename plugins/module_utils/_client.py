@@ -252,12 +252,16 @@ class RegistryClient:
             return True
         location = response.headers.get('Location')
         if location:
-            try:
-                transport.request('DELETE', location, scopes=[repository_scope(target.repository, 'pull,push')], ok=(200, 202, 204, 404),
-                                  operation='cancel upload', repository=target.repository).close()
-            except RegistryError:
-                pass  # an abandoned upload session expires on its own
+            self.cancel_upload(target, location)
         return False
+
+    def cancel_upload(self, target: ImageReference, url: str) -> None:
+        """DELETE an upload session that will not be completed; best effort (an abandoned one expires on its own)."""
+        try:
+            self.transport(target).request('DELETE', url, scopes=[repository_scope(target.repository, 'pull,push')], ok=(200, 202, 204, 404),
+                                           operation='cancel upload', repository=target.repository).close()
+        except RegistryError:
+            pass
 
     def upload_blob(self, target: ImageReference, digest: str, data: t.Any, size: t.Optional[int] = None) -> None:
         """Monolithic upload: POST to open a session, then PUT the bytes (or an iterator of chunks) with ?digest=."""

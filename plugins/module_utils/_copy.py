@@ -4,56 +4,58 @@
 # This is a private module_utils file of oci.registry: do not use it from other collections.
 """The copy engine: move one image (and what refers to it) from one ImageStore to another.
 
-# API stable
+Public API (used by ``registry_tag``, ``registry_archive`` and ``registry_sync``):
 
-Public API (used by ``registry_tag`` and ``registry_archive``):
-
-- ``RegistryRepository(client, ref)``: the ImageStore for one repository on a registry.
+- ``CopyContext(workers, check_mode, stats)``: one per task. It owns the one bounded pool that
+  blob work runs on and the task's record of blobs (target location, digest) -> Future, so
+  every distinct blob is looked at, read and written at most once per task, whichever image,
+  platform or tag names it, and check mode takes the same decisions as a real run. Within one
+  mount scope (a registry host), a blob already present in, or copied to, one repository is
+  mounted from there into the next repository that needs it. Use it as a context manager.
 - ``copy_image(source, target, reference, tags=(), *, manifest=None, platforms=None,
-  check_mode=False, stats=None) -> CopiedImage``: copy the manifest ``reference`` (tag or
-  digest in ``source``) with everything it names into ``target`` and put it under ``tags``
-  (or, with no tags, under its digest). Walk: an index's children first (each child skipped
-  when the target already has its digest, one HEAD), then the index; an image's config and
-  layers first, concurrently (``WORKERS`` at a time; a blob the target has is skipped, one HEAD; then a mount is tried; else the
-  blob streams ``source.open_blob`` -> ``verified()`` -> ``target.write_blob`` in chunks of
-  ``CHUNK_SIZE``), then the manifest, always as its exact bytes. A digest mismatch raises
-  DigestMismatchError before the manifest naming the blob is written. ``check_mode`` reads
-  but never writes; ``stats`` then counts what would be mounted (a refused mount would be a
-  copy) and copied.
+  check_mode=False, stats=None, context=None) -> CopiedImage``: copy the manifest
+  ``reference`` (tag or digest in ``source``) with everything it names into ``target`` and put
+  it under ``tags`` (or, with no tags, under its digest). Walk: an index's children first (each
+  skipped when the target already has its digest, one HEAD), then the index; an image's config
+  and layers first, on the context's pool (a blob the target has is skipped after one HEAD;
+  then a mount is tried; else it streams ``source.open_blob`` -> ``verified()`` ->
+  ``target.write_blob`` in chunks of ``CHUNK_SIZE``), then the manifest, always as its exact
+  bytes. A digest mismatch raises DigestMismatchError before the manifest naming the blob is
+  written. Without ``context`` the call makes its own from ``check_mode`` and ``stats``.
 - ``platforms``: a list of ``Platform``; when the manifest is an index only the children
   matching one of them are copied (plus buildx attestation manifests that annotate a kept
   child). When that drops children, a new index holding only the kept entries is written as
-  new bytes (so a new digest, returned as ``CopiedImage.digest``); when it keeps them all the
-  original bytes are written. A single-platform image is copied as it is. No child matching
-  raises NotFoundError naming the platforms the index has.
+  new, deterministic bytes (so a new digest, returned as ``CopiedImage.digest``) that record
+  what they were made from (``filtered_from``); when it keeps them all the original bytes
+  are written. A single-platform image is copied as it is. No child matching raises
+  NotFoundError naming the platforms the index has.
 - ``CopyStats``: ``mounted_blobs``, ``copied_blobs``, ``copied_bytes``, ``existing_blobs``,
-  ``manifests`` (written); pass one object to several calls to add them up.
-- ``list_referrers(store, digest)`` and ``copy_referrers(source, target, digest, ...)``:
-  what refers to an image (OCI 1.1 referrers API, the ``sha256-<hex>`` tag fallback, cosign's
-  ``.sig``/``.att``/``.sbom`` tags) for stores that implement ``ReferrerSource``.
+  ``manifests`` (written); one object may collect several copies.
+- ``copy_referrers(source, target, digest, ...)``: copy what refers to an image (OCI 1.1
+  referrers, the ``sha256-<hex>`` tag fallback, cosign's ``.sig``/``.att``/``.sbom`` tags).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import threading
 import typing as t
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
-from ._client import RegistryClient
 from ._errors import NotFoundError, RegistryError
 from ._manifest import Manifest, Platform
-from ._pool import bounded_map, in_background
-from ._reference import ImageReference
-from ._store import CHUNK_SIZE, ImageStore, SizedChunks, verified
-from ._transport import body_chunks
+from ._pool import DEFAULT_WORKERS, MAX_WORKERS, bounded_map
+from ._store import ImageStore, verified
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
-COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
-# Blobs of one image, and the children of an index, move concurrently (each blob streams in bounded chunks).
-WORKERS = 4
+# A platform-filtered index says what it was made from, so a later run can tell it is current
+# from the source's digest alone (a HEAD) instead of reading the source index again.
+FILTER_SOURCE = 'oci.registry.filter.source'
+FILTER_PLATFORMS = 'oci.registry.filter.platforms'
+# Children of one index are walked this many at a time (their blobs go to the context's pool).
+CHILD_WORKERS = 4
 
 
 @dataclasses.dataclass
@@ -65,7 +67,6 @@ class CopyStats:
     copied_bytes: int = 0
     existing_blobs: int = 0
     manifests: int = 0
-    planned: t.Set[str] = dataclasses.field(default_factory=set, repr=False)  # check mode: blobs already counted
     lock: t.Any = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
@@ -73,12 +74,125 @@ class CopyStats:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def plan(self, digest: str) -> bool:
-        """Check mode: True the first time a blob is counted, so a blob shared by children counts once."""
-        with self.lock:
-            first = digest not in self.planned
-            self.planned.add(digest)
-            return first
+
+class CopyContext:
+    """One task's copy state: the bounded blob pool and the record of every blob moved or found.
+
+    Blob work runs only on this pool and never waits on other work, so it cannot deadlock; the
+    image walks (callers' threads) wait on blob futures. A blob needed in a second repository of
+    the same mount scope starts only when the first repository's move of it has finished, and
+    is then mounted from there.
+    """
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, check_mode: bool = False, stats: t.Optional[CopyStats] = None) -> None:
+        self.check_mode = check_mode
+        self.stats = stats if stats is not None else CopyStats()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(workers, MAX_WORKERS)))
+        self._lock = threading.Lock()
+        self._blobs: t.Dict[t.Tuple[t.Any, ...], 'Future[None]'] = {}
+        self._homes: t.Dict[t.Tuple[t.Any, ...], t.Tuple[ImageStore, 'Future[None]']] = {}
+        self._manifests: t.Dict[t.Tuple[t.Any, ...], 'Future[None]'] = {}
+
+    def __enter__(self) -> 'CopyContext':
+        return self
+
+    def __exit__(self, exc_type: t.Any, *_rest: t.Any) -> None:
+        self.close(cancel=exc_type is not None)
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the pool to finish; with ``cancel`` blob work not yet started is dropped."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def blob(self, source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t.Any]) -> 'Future[None]':
+        """The one Future that puts this blob into ``target`` (scheduled on first request, shared after)."""
+        digest = descriptor['digest']
+        with self._lock:
+            future = self._blobs.get((target.location, digest))
+            if future is not None:
+                return future
+            future = Future()
+            self._blobs[(target.location, digest)] = future
+            home = self._homes.get((target.mount_scope, digest)) if target.mount_scope is not None else None
+            if target.mount_scope is not None and home is None:
+                self._homes[(target.mount_scope, digest)] = (target, future)
+
+        def start(_done: t.Any = None) -> None:
+            mount_from = home[0] if home is not None and home[1].exception() is None else None
+            try:
+                self._pool.submit(self._run, future, source, target, descriptor, mount_from)
+            except RuntimeError as exc:  # the pool was shut down after a failure elsewhere
+                future.set_exception(exc)
+
+        if home is None:
+            start()
+        else:
+            home[1].add_done_callback(start)
+        return future
+
+    def manifest_once(self, target: ImageStore, digest: str, work: t.Callable[[], None]) -> None:
+        """Run ``work`` (copy a child manifest with its blobs) once per target location and digest, in this thread."""
+        with self._lock:
+            future = self._manifests.get((target.location, digest))
+            mine = future is None
+            if mine:
+                future = self._manifests[(target.location, digest)] = Future()
+        if not mine:
+            t.cast('Future[None]', future).result()
+            return
+        try:
+            work()
+        except BaseException as exc:
+            t.cast('Future[None]', future).set_exception(exc)
+            raise
+        t.cast('Future[None]', future).set_result(None)
+
+    def _run(self, future: 'Future[None]', source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t.Any],
+             mount_from: t.Optional[ImageStore]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            _move_blob(self, source, target, descriptor, mount_from)
+        except BaseException as exc:  # pylint: disable=broad-exception-caught
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+
+def _move_blob(context: CopyContext, source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t.Any],
+               mount_from: t.Optional[ImageStore]) -> None:
+    """Skip (target has it), mount (from the task's earlier copy, else from the source) or stream one blob."""
+    digest = descriptor['digest']
+    size = descriptor.get('size') if isinstance(descriptor.get('size'), int) else None
+    stats = context.stats
+    if target.blob_exists(digest):
+        stats.add(existing_blobs=1)
+        return
+    for origin in (mount_from, source):
+        if origin is not None and target.can_mount_from(origin) and (context.check_mode or target.mount_blob(digest, origin)):
+            stats.add(mounted_blobs=1)
+            return
+    if context.check_mode:
+        stats.add(copied_blobs=1, copied_bytes=size or 0)
+        return
+    what = 'blob %s from %s' % (digest, source.label)
+    counted: t.List[int] = [0]
+
+    def counting(chunks: t.Iterable[bytes]) -> t.Iterator[bytes]:
+        for chunk in chunks:
+            counted[0] += len(chunk)
+            yield chunk
+
+    with source.open_blob(digest) as chunks:
+        target.write_blob(digest, size, counting(verified(chunks, digest, size, what)))
+    stats.add(copied_blobs=1, copied_bytes=counted[0])
+
+
+def _wait_all(futures: t.Sequence['Future[None]']) -> None:
+    """Wait for every future, or for the first failure, and raise it."""
+    done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+    for future in futures:
+        if future in done and future.exception() is not None:
+            raise t.cast(BaseException, future.exception())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,153 +205,38 @@ class CopiedImage:
     platforms: t.Tuple[t.Optional[str], ...] = ()
 
 
-class RegistryRepository:
-    """The ImageStore for one repository on a registry: every method is one RegistryClient call."""
-
-    def __init__(self, client: RegistryClient, ref: ImageReference) -> None:
-        self.client = client
-        self.ref = ImageReference(ref.registry, ref.repository)
-        self.label = 'registry %s, repository %s' % (ref.registry, ref.repository)
-        self._sessions: t.Dict[str, t.Any] = {}  # digest -> Future of an upload URL (prepare_blob)
-
-    @property
-    def location(self) -> t.Tuple[str, str]:
-        return (self.ref.registry, self.ref.repository)
-
-    def at(self, reference: str) -> ImageReference:
-        """This repository at a tag or digest."""
-        if ':' in reference:
-            return ImageReference(self.ref.registry, self.ref.repository, digest=reference)
-        return ImageReference(self.ref.registry, self.ref.repository, tag=reference)
-
-    def manifest_digest(self, reference: str) -> t.Optional[str]:
-        try:
-            return self.client.head_manifest(self.at(reference)).digest
-        except NotFoundError:
-            return None
-
-    def get_manifest(self, reference: str) -> Manifest:
-        return self.client.get_manifest(self.at(reference))
-
-    def put_manifest(self, reference: str, raw: bytes, media_type: str) -> None:
-        self.client.put_manifest(self.at(reference), raw, media_type)
-
-    def blob_exists(self, digest: str) -> bool:
-        return self.client.blob_exists(self.ref, digest)
-
-    @contextlib.contextmanager
-    def open_blob(self, digest: str) -> t.Iterator[t.Iterator[bytes]]:
-        response = self.client.open_blob(self.ref, digest)
-        try:
-            yield body_chunks(response, CHUNK_SIZE, 'blob %s of %s' % (digest, self.ref.name))
-        finally:
-            response.close()
-
-    def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
-        data: t.Any = SizedChunks(chunks, size) if size is not None else chunks
-        if size is not None and size <= CHUNK_SIZE:
-            # Small blobs go as one bytes body: http.client then sends headers and body in one write
-            # (a separate body write is what Nagle's algorithm and delayed ACKs stall by ~40 ms).
-            data = b''.join(chunks)
-        session = self._sessions.pop(digest, None)
-        url = session.result() if session is not None else self.client.start_upload(self.ref, digest)
-        self.client.finish_upload(self.ref, digest, url, data)
-
-    def prepare_blob(self, digest: str) -> None:
-        """Open the upload session for a blob about to be written (POST), while the engine opens the source (GET)."""
-        self._sessions[digest] = in_background(self.client.start_upload, self.ref, digest)
-
-    def can_mount_from(self, source: t.Any) -> bool:
-        """Mounting needs the source to be another repository on the same registry host."""
-        return isinstance(source, RegistryRepository) and source.ref.registry == self.ref.registry and source.location != self.location
-
-    def mount_blob(self, digest: str, source: t.Any) -> bool:
-        if not self.can_mount_from(source):
-            return False
-        return self.client.mount_blob(self.ref, digest, source.ref.repository)
-
-    def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
-        """Referrers of ``digest`` (API, else tag fallback) plus its cosign tags; see ``list_referrers``."""
-        found = self.client.list_referrers(self.ref, digest)
-        for suffix in COSIGN_SUFFIXES:
-            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
-            cosign_digest = self.manifest_digest(tag)
-            if cosign_digest:
-                found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
-                              'media_type': None, 'annotations': {}})
-        return found
-
-
-class ReferrerSource(t.Protocol):
-    """A store that can say what refers to a manifest (RegistryRepository; optional for other stores)."""
-
-    def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
-        """Dicts with ``digest``, ``kind`` (``referrer``, ``cosign``), ``tag`` (None, the fallback or cosign tag),
-        ``artifact_type``, ``media_type``, ``annotations``."""
-
-
 def _same_place(source: ImageStore, target: ImageStore) -> bool:
-    return isinstance(source, RegistryRepository) and isinstance(target, RegistryRepository) and source.location == target.location
+    return source.mount_scope is not None and source.location == target.location
 
 
-def _copy_blob(source: ImageStore, target: ImageStore, descriptor: t.Dict[str, t.Any], check_mode: bool, stats: CopyStats) -> None:
-    digest = descriptor['digest']
-    size = descriptor.get('size') if isinstance(descriptor.get('size'), int) else None
-    if digest in stats.planned:
-        return
-    if target.blob_exists(digest):
-        stats.add(existing_blobs=1)
-        return
-    if check_mode:
-        if not stats.plan(digest):
-            return
-        mountable = getattr(target, 'can_mount_from', None)
-        if mountable is not None and mountable(source):
-            stats.add(mounted_blobs=1)
-        else:
-            stats.add(copied_blobs=1, copied_bytes=size or 0)
-        return
-    if target.mount_blob(digest, source):
-        stats.add(mounted_blobs=1)
-        return
-    what = 'blob %s from %s' % (digest, source.label)
-    counted: t.List[int] = [0]
-
-    def counting(chunks: t.Iterable[bytes]) -> t.Iterator[bytes]:
-        for chunk in chunks:
-            counted[0] += len(chunk)
-            yield chunk
-
-    prepare = getattr(target, 'prepare_blob', None)
-    if prepare is not None:
-        prepare(digest)  # a registry target opens its upload session while the source answers: one round trip less
-    with source.open_blob(digest) as chunks:
-        target.write_blob(digest, size, counting(verified(chunks, digest, size, what)))
-    stats.add(copied_blobs=1, copied_bytes=counted[0])
-
-
-def _copy_tree(source: ImageStore, target: ImageStore, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:
+def _copy_tree(source: ImageStore, target: ImageStore, manifest: Manifest, context: CopyContext) -> None:
     """Everything a manifest names, children and blobs first; not the manifest itself."""
-    if manifest.is_index or 'manifests' in manifest.data:
+    if manifest.is_index or 'manifests' in manifest.data:  # by shape too: an index served under another media type
         def copy_child(digest: str) -> None:
-            if target.manifest_digest(digest) is not None:
-                return
-            child_manifest = source.get_manifest(digest)
-            _copy_tree(source, target, child_manifest, check_mode, stats)
-            _put(target, digest, child_manifest, check_mode, stats)
-        bounded_map(copy_child, [child['digest'] for child in manifest.children if child['digest']], WORKERS)
+            def work() -> None:
+                if target.manifest_digest(digest) is not None:
+                    return
+                child_manifest = source.get_manifest(digest)
+                _copy_tree(source, target, child_manifest, context)
+                _put(target, digest, child_manifest, context)
+            context.manifest_once(target, digest, work)
+        bounded_map(copy_child, [child['digest'] for child in manifest.children if child['digest']], CHILD_WORKERS)
         return
-    bounded_map(lambda descriptor: _copy_blob(source, target, descriptor, check_mode, stats), manifest.blobs, WORKERS)
+    _wait_all([context.blob(source, target, descriptor) for descriptor in manifest.blobs])
 
 
-def _put(target: ImageStore, reference: str, manifest: Manifest, check_mode: bool, stats: CopyStats) -> None:
-    if not check_mode:
+def _put(target: ImageStore, reference: str, manifest: Manifest, context: CopyContext) -> None:
+    if not context.check_mode:
         target.put_manifest(reference, manifest.raw, manifest.media_type)
-    stats.add(manifests=1)
+    context.stats.add(manifests=1)
 
 
 def filter_platforms(manifest: Manifest, platforms: t.Sequence[Platform], what: str) -> Manifest:
-    """The index restricted to children of these platforms (new bytes), or the manifest itself when nothing is dropped."""
+    """The index restricted to children of these platforms (new bytes), or the manifest itself when nothing is dropped.
+
+    The new index is deterministic (same source, same platforms: same bytes) and its annotations
+    name the source index and the platforms asked for (``filtered_from``).
+    """
     if not manifest.is_index or not platforms:
         return manifest
     entries = [e for e in manifest.data.get('manifests') or [] if isinstance(e, dict)]
@@ -253,29 +252,47 @@ def filter_platforms(manifest: Manifest, platforms: t.Sequence[Platform], what: 
     kept = [e for e in entries if any(e is k for k in kept)]  # original order
     if len(kept) == len(entries):
         return manifest
-    raw = json.dumps(dict(manifest.data, manifests=kept), indent=3).encode('utf-8')
+    annotations = dict(manifest.data.get('annotations') or {})
+    annotations.update({FILTER_SOURCE: manifest.digest, FILTER_PLATFORMS: platform_key(platforms)})
+    raw = json.dumps(dict(manifest.data, manifests=kept, annotations=annotations), indent=3).encode('utf-8')
     return Manifest.from_bytes(raw, manifest.media_type)
+
+
+def platform_key(platforms: t.Sequence[Platform]) -> str:
+    """The platforms of a filter as one stable string: normalized, sorted, comma-joined."""
+    return ','.join(sorted({str(p) for p in platforms}))
+
+
+def filtered_from(manifest: Manifest) -> t.Optional[t.Tuple[str, str]]:
+    """(source index digest, ``platform_key``) for an index that ``filter_platforms`` wrote, else None."""
+    annotations = manifest.data.get('annotations') if manifest.is_index else None
+    if not isinstance(annotations, dict):
+        return None
+    source, platforms = annotations.get(FILTER_SOURCE), annotations.get(FILTER_PLATFORMS)
+    return (source, platforms) if isinstance(source, str) and isinstance(platforms, str) else None
 
 
 def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.Sequence[str] = (), *,
                manifest: t.Optional[Manifest] = None, platforms: t.Optional[t.Sequence[Platform]] = None,
-               check_mode: bool = False, stats: t.Optional[CopyStats] = None) -> CopiedImage:
+               check_mode: bool = False, stats: t.Optional[CopyStats] = None, context: t.Optional[CopyContext] = None) -> CopiedImage:
     """Copy ``reference`` (a tag or digest of ``source``) into ``target`` under ``tags`` (none: under its digest).
 
     ``manifest`` is the source manifest when the caller has already read it (saves a GET).
-    See the module docstring for the walk, ``platforms`` and ``check_mode``. Raises
+    See the module docstring for the walk, ``platforms`` and ``context``. Raises
     RegistryError subclasses; when putting several tags fails part way, the message says
     which tags were already written.
     """
-    stats = stats if stats is not None else CopyStats()
+    if context is None:
+        with CopyContext(check_mode=check_mode, stats=stats) as own:
+            return copy_image(source, target, reference, tags, manifest=manifest, platforms=platforms, context=own)
     manifest = manifest if manifest is not None else source.get_manifest(reference)
     manifest = filter_platforms(manifest, platforms or (), '%s (%s)' % (reference, source.label))
     if not _same_place(source, target):
-        _copy_tree(source, target, manifest, check_mode, stats)
+        _copy_tree(source, target, manifest, context)
     written: t.List[str] = []
     for name in list(tags) or [manifest.digest]:
         try:
-            _put(target, name, manifest, check_mode, stats)
+            _put(target, name, manifest, context)
         except RegistryError as exc:
             if not written:
                 raise
@@ -289,36 +306,31 @@ def annotated(exc: RegistryError, msg: str) -> RegistryError:
     return type(exc)(msg, status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
 
 
-def list_referrers(store: t.Any, digest: str) -> t.List[t.Dict[str, t.Any]]:
-    """What refers to ``digest`` in ``store``: [] for a store that cannot tell (not a ``ReferrerSource``)."""
-    lister = getattr(store, 'referrers', None)
-    return lister(digest) if lister is not None else []
-
-
 def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check_mode: bool = False,
-                   stats: t.Optional[CopyStats] = None) -> t.List[t.Dict[str, t.Any]]:
+                   stats: t.Optional[CopyStats] = None, context: t.Optional[CopyContext] = None) -> t.List[t.Dict[str, t.Any]]:
     """Copy every referrer of ``digest`` (after the image itself); returns them, each with ``changed``.
 
     OCI referrers are copied by digest; when the source only had the ``sha256-<hex>`` fallback
     tag, that tag (an index of the referrers) is copied too, so registries without the
     referrers API list them on the target as well. Cosign tags are copied as tags.
     """
-    stats = stats if stats is not None else CopyStats()
+    if context is None:
+        with CopyContext(check_mode=check_mode, stats=stats) as own:
+            return copy_referrers(source, target, digest, context=own)
     result = []
     fallback_tags = set()
-    for referrer in list_referrers(source, digest):
+    for referrer in source.referrers(digest):
         reference = referrer['tag'] if referrer['kind'] == 'cosign' else referrer['digest']
         changed = target.manifest_digest(reference) != referrer['digest']
         if changed:
-            copy_image(source, target, referrer['digest'], [referrer['tag']] if referrer['kind'] == 'cosign' else (),
-                       check_mode=check_mode, stats=stats)
+            copy_image(source, target, referrer['digest'], [referrer['tag']] if referrer['kind'] == 'cosign' else (), context=context)
         if referrer['kind'] == 'referrer' and referrer.get('tag'):
             fallback_tags.add(referrer['tag'])
         result.append(dict(referrer, changed=changed))
     for tag in sorted(fallback_tags):
         index_digest = source.manifest_digest(tag)
         if index_digest and target.manifest_digest(tag) != index_digest:
-            copy_image(source, target, tag, [tag], check_mode=check_mode, stats=stats)
+            copy_image(source, target, tag, [tag], context=context)
             for item in result:
                 if item.get('tag') == tag:
                     item['changed'] = True

@@ -4,8 +4,10 @@
 # This is a private module_utils file of oci.registry: do not use it from other collections.
 """Where images live, seen one way: the store protocol the copy engine moves images between.
 
-A store is one repository on a registry (``RegistryRepository``, in ``_copy.py``) or one OCI
-image layout on disk (directory or ``.tar``, in ``_layout.py``). The copy engine (``_copy.py``)
+A store is one repository on a registry (``RegistryRepository``, below) or one OCI image
+layout on disk (directory or ``.tar``: ``LayoutStore`` in ``_layout.py``, beside the layout
+format it reads and writes). Both derive from ``ImageStore``, which declares the optional
+capabilities (mounting, referrers) with defaults. The copy engine (``_copy.py``)
 only ever talks to this protocol, so ``registry_tag`` (registry -> registry) and
 ``registry_archive`` (registry -> layout, layout -> registry) share one walk: children before
 indexes, blobs before the manifests that name them, blobs the target has are skipped, every
@@ -14,43 +16,157 @@ blob verified against its digest as it streams, every manifest written as its ex
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import typing as t
 
-from ._errors import DigestMismatchError
+from ._client import RegistryClient
+from ._errors import DigestMismatchError, NotFoundError
 from ._manifest import Manifest
+from ._reference import ImageReference
+from ._transport import body_chunks
 
 # Blobs move in chunks of this size: memory stays bounded whatever the blob's size.
 CHUNK_SIZE = 1024 * 1024
 
 _HASHES = {'sha256': hashlib.sha256, 'sha512': hashlib.sha512}
+# cosign keeps signatures, attestations and SBOMs under tags named after the image digest.
+COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
 
 
-class ImageStore(t.Protocol):
-    """One place holding manifests (by tag or digest) and blobs (by digest)."""
+class ImageStore:
+    """One place holding manifests (by tag or digest) and blobs (by digest).
 
-    label: str  # for messages: 'registry 127.0.0.1:5000, repository team/app' or 'archive /tmp/release.tar'
+    Subclasses implement the required methods; the optional capabilities have defaults that
+    say "not possible here", so the copy engine never has to probe for them.
+    """
+
+    label: str = ''  # for messages: 'registry 127.0.0.1:5000, repository team/app' or 'archive /tmp/release.tar'
+
+    @property
+    def location(self) -> t.Tuple[t.Any, ...]:
+        """Identifies where this store's blobs live: two stores with one location hold the same blobs."""
+        return ('store', id(self))
+
+    @property
+    def mount_scope(self) -> t.Optional[t.Tuple[str, ...]]:
+        """Stores with the same mount scope can link blobs between them (one registry host); None: never."""
+        return None
 
     def manifest_digest(self, reference: str) -> t.Optional[str]:
         """The digest a tag (or digest) points at, or None when it is missing. Registries: one HEAD."""
+        raise NotImplementedError
 
     def get_manifest(self, reference: str) -> Manifest:
         """A manifest's exact bytes; by digest they are verified. NotFoundError when missing."""
+        raise NotImplementedError
 
     def put_manifest(self, reference: str, raw: bytes, media_type: str) -> None:
         """Store exact manifest bytes under a tag or digest (every blob it names must be there first)."""
+        raise NotImplementedError
 
     def blob_exists(self, digest: str) -> bool:
         """Whether the store already holds this blob. Registries: one HEAD."""
+        raise NotImplementedError
 
     def open_blob(self, digest: str) -> t.ContextManager[t.Iterator[bytes]]:
         """A context manager yielding an iterator of the blob's chunks (not yet verified)."""
+        raise NotImplementedError
 
     def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
         """Store a blob from chunks that the engine verifies as they pass (see ``verified``)."""
+        raise NotImplementedError
+
+    def can_mount_from(self, source: 'ImageStore') -> bool:
+        """Whether ``mount_blob`` from ``source`` can work: another location within the same mount scope."""
+        return self.mount_scope is not None and source.mount_scope == self.mount_scope and source.location != self.location
 
     def mount_blob(self, digest: str, source: 'ImageStore') -> bool:
         """Link a blob from ``source`` without copying bytes; False when that is not possible here."""
+        return False
+
+    def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        """What refers to ``digest``: dicts with ``digest``, ``kind`` (``referrer``, ``cosign``), ``tag`` (None, the
+        fallback or cosign tag), ``artifact_type``, ``media_type``, ``annotations``. [] for a store that cannot tell."""
+        return []
+
+
+class RegistryRepository(ImageStore):
+    """The ImageStore for one repository on a registry: every method is one RegistryClient call."""
+
+    def __init__(self, client: RegistryClient, ref: ImageReference) -> None:
+        self.client = client
+        self.ref = ImageReference(ref.registry, ref.repository)
+        self.label = 'registry %s, repository %s' % (ref.registry, ref.repository)
+
+    @property
+    def location(self) -> t.Tuple[t.Any, ...]:
+        return ('registry', self.ref.registry, self.ref.repository)
+
+    @property
+    def mount_scope(self) -> t.Optional[t.Tuple[str, ...]]:
+        return ('registry', self.ref.registry)
+
+    def at(self, reference: str) -> ImageReference:
+        """This repository at a tag or digest."""
+        if ':' in reference:
+            return ImageReference(self.ref.registry, self.ref.repository, digest=reference)
+        return ImageReference(self.ref.registry, self.ref.repository, tag=reference)
+
+    def manifest_digest(self, reference: str) -> t.Optional[str]:
+        try:
+            return self.client.head_manifest(self.at(reference)).digest
+        except NotFoundError:
+            return None
+
+    def get_manifest(self, reference: str) -> Manifest:
+        return self.client.get_manifest(self.at(reference))
+
+    def put_manifest(self, reference: str, raw: bytes, media_type: str) -> None:
+        self.client.put_manifest(self.at(reference), raw, media_type)
+
+    def blob_exists(self, digest: str) -> bool:
+        return self.client.blob_exists(self.ref, digest)
+
+    @contextlib.contextmanager
+    def open_blob(self, digest: str) -> t.Iterator[t.Iterator[bytes]]:
+        response = self.client.open_blob(self.ref, digest)
+        try:
+            yield body_chunks(response, CHUNK_SIZE, 'blob %s of %s' % (digest, self.ref.name))
+        finally:
+            response.close()
+
+    def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
+        """One upload session (POST), then the bytes (PUT); a session whose PUT fails is cancelled, never left open."""
+        data: t.Any = SizedChunks(chunks, size) if size is not None else chunks
+        if size is not None and size <= CHUNK_SIZE:
+            # Small blobs go as one bytes body: http.client then sends headers and body in one write
+            # (a separate body write is what Nagle's algorithm and delayed ACKs stall by ~40 ms).
+            data = b''.join(chunks)
+        url = self.client.start_upload(self.ref, digest)
+        try:
+            self.client.finish_upload(self.ref, digest, url, data)
+        except BaseException:
+            self.client.cancel_upload(self.ref, url)
+            raise
+
+    def mount_blob(self, digest: str, source: ImageStore) -> bool:
+        if not self.can_mount_from(source):
+            return False
+        return self.client.mount_blob(self.ref, digest, t.cast(RegistryRepository, source).ref.repository)
+
+    def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        return self.client.list_referrers(self.ref, digest) + self._cosign_tags(digest)
+
+    def _cosign_tags(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        found = []
+        for suffix in COSIGN_SUFFIXES:
+            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
+            cosign_digest = self.manifest_digest(tag)
+            if cosign_digest:
+                found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
+                              'media_type': None, 'annotations': {}})
+        return found
 
 
 def verified(chunks: t.Iterable[bytes], digest: str, size: t.Optional[int], what: str) -> t.Iterator[bytes]:

@@ -211,7 +211,7 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
-from ansible_collections.oci.registry.plugins.module_utils._copy import RegistryRepository
+from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 

@@ -251,7 +251,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image
-from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStats, RegistryRepository, annotated, copy_image, copy_referrers
+from ansible_collections.oci.registry.plugins.module_utils._copy import CopyContext, annotated, copy_image, copy_referrers
+from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
 from ansible_collections.oci.registry.plugins.module_utils._module import (
     CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
@@ -274,11 +275,11 @@ def run(client, params, check_mode):
     digest = source_ref.digest or manifest.digest
     results = plan_tags(target, target_ref.name, tags, digest, params['overwrite'], known)
     to_write = [r['tag'] for r in results if r['changed']]
-    stats = CopyStats()
     try:
-        if to_write:
-            copy_image(source, target, digest, to_write, manifest=manifest, check_mode=check_mode, stats=stats)
-        referrers = copy_referrers(source, target, digest, check_mode=check_mode, stats=stats) if params['referrers'] else []
+        with CopyContext(check_mode=check_mode) as context:
+            if to_write:
+                copy_image(source, target, digest, to_write, manifest=manifest, context=context)
+            referrers = copy_referrers(source, target, digest, context=context) if params['referrers'] else []
     except RegistryError as exc:
         raise annotated(exc, 'tagging %s as %s failed: %s' % (source_ref, ', '.join('%s:%s' % (target_ref.name, tag) for tag in to_write), exc.msg))
     for skipped in (r for r in results if r.get('skipped')):
@@ -287,7 +288,7 @@ def run(client, params, check_mode):
         'changed': bool(to_write) or any(r['changed'] for r in referrers), 'digest': digest, 'source': str(source_ref),
         'results': [{k: v for k, v in r.items() if k != 'tag'} for r in results],
         'diff': {'before': {r['tag']: r['previous_digest'] for r in results}, 'after': {r['tag']: r['digest'] for r in results}},
-        'mounted_blobs': stats.mounted_blobs, 'copied_blobs': stats.copied_blobs, 'copied_bytes': stats.copied_bytes,
+        'mounted_blobs': context.stats.mounted_blobs, 'copied_blobs': context.stats.copied_blobs, 'copied_bytes': context.stats.copied_bytes,
         'referrers': referrers,
     }
 

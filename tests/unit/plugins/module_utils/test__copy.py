@@ -15,17 +15,17 @@ import typing as t
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStats, copy_image, copy_referrers, filter_platforms
+from ansible_collections.oci.registry.plugins.module_utils._copy import CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from
 from ansible_collections.oci.registry.plugins.module_utils._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST, Manifest, Platform
-from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE, ChunkReader, SizedChunks
+from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE, ChunkReader, ImageStore, SizedChunks
 
 
 def digest_of(data: bytes) -> str:
     return 'sha256:' + hashlib.sha256(data).hexdigest()
 
 
-class FakeStore:
+class FakeStore(ImageStore):
     def __init__(self, label: str) -> None:
         self.label = label
         self.manifests: t.Dict[str, t.Tuple[bytes, str]] = {}
@@ -148,6 +148,30 @@ def test_check_mode_reads_but_never_writes_and_predicts():
     copy_image(source, target, 'v1', ['v1'], check_mode=True, stats=stats)
     assert target.writes() == [] and not target.manifests
     assert stats.copied_blobs == 3 and stats.manifests == 3  # the children share their config
+
+
+def test_shared_blob_is_written_once_and_check_mode_predicts_the_real_run():
+    """The two children of the index share their config: one write of it, and the same counts in check mode."""
+    source, target = FakeStore('src'), FakeStore('dst')
+    add_index(source, 'v1')
+    planned = CopyStats()
+    copy_image(source, target, 'v1', ['v1'], check_mode=True, stats=planned)
+    done = CopyStats()
+    copy_image(source, target, 'v1', ['v1'], stats=done)
+    blob_writes = [c[1] for c in target.calls if c[0] == 'write_blob']
+    assert sorted(blob_writes) == sorted(set(blob_writes)) and len(blob_writes) == 3
+    assert len([c for c in source.calls if c[0] == 'open_blob']) == 3  # every distinct blob read once
+    assert (planned.copied_blobs, planned.copied_bytes) == (done.copied_blobs, done.copied_bytes) == (3, sum(len(b) for b in source.blobs.values()))
+
+
+def test_filtered_index_is_deterministic_and_names_its_source():
+    source = FakeStore('src')
+    index_digest, _children = add_index(source, 'v1')
+    manifest = source.get_manifest('v1')
+    wanted = [Platform.parse('linux/arm64'), Platform.parse('linux/arm64')]
+    first, second = filter_platforms(manifest, wanted, 'v1'), filter_platforms(manifest, list(reversed(wanted)), 'v1')
+    assert first.raw == second.raw and first.digest != index_digest
+    assert filtered_from(first) == (index_digest, 'linux/arm64') and filtered_from(manifest) is None
 
 
 @pytest.mark.parametrize('wanted, kept', [
