@@ -27,7 +27,7 @@ from harness.fault_proxy import Fault, FaultProxy
 from harness.seed import push_image, push_index
 from stress import module_params, registry_writes
 
-TAGS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', '2.0.0', 'latest', 'edge']
+TAGS = ('1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', '2.0.0', 'latest', 'edge')
 
 
 def sync(params: t.Dict[str, t.Any], check_mode: bool = False, client: t.Optional[RegistryClient] = None
