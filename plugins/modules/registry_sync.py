@@ -160,7 +160,7 @@ options:
     default: 10
   immutable:
     description:
-      - Python regular expressions (C(re.search)) of tags that never change once published (V(^\d+\.\d+\.\d+$)).
+      - Python regular expressions (C(re.search)) of tags that never change once published, for example C(^[0-9]+[.][0-9]+[.][0-9]+$) for release tags.
       - A matching tag that the target already has is reported unchanged without any source request (the target's tag list is
         read instead, one request per repository).
     type: list
