@@ -17,10 +17,11 @@ import typing as t
 
 from ._errors import InvalidInputError
 from ._manifest import Manifest
+from ._pool import bounded_map
 from ._reference import ImageReference
 
 if t.TYPE_CHECKING:
-    from ._client import RegistryClient
+    from ._client import RegistryClient, TagListing
 
 SORTS = ('name', 'semver', 'created')
 ORDERS = ('asc', 'desc')
@@ -73,12 +74,22 @@ def compile_pattern(text: t.Optional[str], option: str) -> t.Optional[t.Pattern[
     return pattern
 
 
-def select_tags(tags: t.Iterable[str], match: t.Optional[t.Pattern[str]],
-                exclude: t.Optional[t.Pattern[str]]) -> t.List[t.Dict[str, t.Any]]:
-    """``{'tag': ..., **named groups}`` for each tag that ``match`` finds and ``exclude`` does not (re.search, anywhere)."""
+def check_limit(limit: t.Optional[int], option: str = 'limit') -> t.Optional[int]:
+    """``limit`` itself when it is unset or 1 or more; else InvalidInputError naming the option."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InvalidInputError('%s must be 1 or more (leave it unset for every tag), got %s' % (option, limit))
+    return limit
+
+
+def select_tags(tags: t.Iterable[str], match: t.Optional[t.Pattern[str]], exclude: t.Optional[t.Pattern[str]],
+                semver: t.Optional['SemverRange'] = None) -> t.List[t.Dict[str, t.Any]]:
+    """``{'tag': ..., **named groups}`` for each tag that ``match`` finds, ``exclude`` does not (re.search, anywhere)
+    and that is a version inside ``semver`` when a range is given."""
     selected = []
     for tag in dict.fromkeys(tags):  # a registry may repeat a tag across pages
         if exclude is not None and exclude.search(tag):
+            continue
+        if semver is not None and not semver.contains(tag):
             continue
         found = match.search(tag) if match is not None else None
         if match is not None and found is None:
@@ -104,6 +115,56 @@ def semver_key(tag: str) -> t.Optional[t.Tuple[t.Any, ...]]:
     release = (int(major), int(minor or 0), int(patch or 0))
     # (1,) after (0, ...) puts the release after every pre-release of the same version.
     return release + (((1,),) if pre is None else ((0,) + _prerelease_key(pre),))
+
+
+_COMPARATOR = re.compile(r'^(>=|<=|>|<|=)?(.+)$')
+_COMPARE = {
+    '>=': lambda a, b: a >= b, '<=': lambda a, b: a <= b, '>': lambda a, b: a > b, '<': lambda a, b: a < b, '=': lambda a, b: a == b,
+}
+
+
+class SemverRange:
+    """A version range: comparators (``>=``, ``>``, ``<=``, ``<``, ``=`` or none for equal) joined by spaces, all must hold.
+
+    ``>=1.26.0 <2.0.0`` keeps 1.26.0 up to, not including, 2.0.0; a partial version counts as its
+    ``.0`` (``>=1.26`` is ``>=1.26.0``). Tags are read as by ``semver_key`` (a leading ``v``, an
+    optional pre-release). A pre-release tag is inside the range only when a comparator names a
+    pre-release of the same MAJOR.MINOR.PATCH (as npm's node-semver does): ``>=2.0.0-rc.1`` lets
+    in ``2.0.0-rc.2`` but not ``2.1.0-rc.1``, and ``<2.0.0`` never lets in ``2.0.0-rc.1``.
+    """
+
+    def __init__(self, text: str, comparators: t.List[t.Tuple[str, t.Tuple[t.Any, ...]]]) -> None:
+        self.text = text
+        self.comparators = comparators
+        self._prerelease_bases = {key[:3] for _op, key in comparators if key[3] != (1,)}
+
+    @classmethod
+    def parse(cls, text: t.Any, option: str = 'semver') -> t.Optional['SemverRange']:
+        """The range, None for an empty one, or InvalidInputError naming the option and the comparator that is wrong."""
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        if not isinstance(text, str):
+            raise InvalidInputError('%s must be a version range such as ">=1.26.0 <2.0.0", got %r' % (option, text))
+        comparators = []
+        for part in text.split():
+            found = _COMPARATOR.match(part)
+            key = semver_key(found.group(2)) if found else None
+            if found is None or key is None:
+                raise InvalidInputError(
+                    '%s: %r is not a comparator; write an operator (>=, >, <=, <, = or none) followed by a version such as '
+                    '1.26.0, 1.26 or 2.0.0-rc.1, and join comparators with spaces, for example ">=1.26.0 <2.0.0" (got %r)'
+                    % (option, part, text))
+            comparators.append((found.group(1) or '=', key))
+        return cls(text, comparators)
+
+    def contains(self, tag: str) -> bool:
+        """Whether ``tag`` is a version inside the range; a tag that is not a version never is."""
+        key = semver_key(tag)
+        if key is None:
+            return False
+        if key[3] != (1,) and key[:3] not in self._prerelease_bases:
+            return False
+        return all(_COMPARE[op](key, bound) for op, bound in self.comparators)
 
 
 def parse_created(value: t.Any) -> t.Optional[float]:
@@ -142,6 +203,23 @@ def sort_details(details: t.List[t.Dict[str, t.Any]], sort: str, order: str,
         keyed = [((created or {}).get(d['tag']), d) for d in by_name]
     ranked = sorted([item for item in keyed if item[0] is not None], key=lambda item: item[0], reverse=reverse)
     return [d for _key, d in ranked] + [d for key, d in keyed if key is None]
+
+
+def rank_tags(client: 'RegistryClient', ref: ImageReference, listing: 'TagListing', selected: t.List[t.Dict[str, t.Any]],
+              sort: str, order: str, limit: t.Optional[int], workers: int
+              ) -> t.Tuple[t.List[t.Dict[str, t.Any]], t.Dict[str, str], t.Dict[str, t.Optional[float]]]:
+    """Selected tags sorted and cut to ``limit``, with the digests and created times learned on the way.
+
+    Created times are read only for ``sort='created'`` (manifest and config GETs, ``workers`` at once),
+    and only for tags the listing did not already describe (Google's listing does).
+    """
+    digests = {tag: digest for tag, (digest, _created) in listing.known.items()}
+    created = {tag: when for tag, (_digest, when) in listing.known.items()}
+    if sort == 'created':
+        unknown = [entry['tag'] for entry in selected if entry['tag'] not in listing.known]
+        for tag, (digest, when) in zip(unknown, bounded_map(CreatedResolver(client, ref).resolve, unknown, workers)):
+            digests[tag], created[tag] = digest, when
+    return sort_details(selected, sort, order, created)[:limit], digests, created
 
 
 class CreatedResolver:

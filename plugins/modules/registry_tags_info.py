@@ -45,6 +45,18 @@ options:
     description:
       - Drop tags this Python regular expression finds (C(re.search)), after and regardless of O(match).
     type: str
+  semver:
+    description:
+      - Keep only tags that are versions inside this range, after O(match) and O(exclude).
+      - Comparators joined by spaces, all of which must hold, each an operator (C(>=), C(>), C(<=), C(<), C(=) or none for equal)
+        and a version, for example C(>=1.26.0 <2.0.0). A partial version counts as its C(.0) (C(>=1.26) is C(>=1.26.0)).
+        No C(~), C(^) or C(||).
+      - Tags are read as for O(sort=semver) (an optional leading C(v), an optional pre-release); tags that are not versions
+        (C(latest)) are never inside a range.
+      - A pre-release tag (C(2.0.0-rc.1), C(1.27-alpine)) is kept only when a comparator names a pre-release of the same
+        C(MAJOR.MINOR.PATCH), as npm's semver does. C(<2.0.0) does not keep C(2.0.0-rc.1); C(>=2.0.0-rc.1) does.
+      - An invalid range fails the task with an error naming this option, before any request.
+    type: str
   sort:
     description:
       - V(name) sorts by tag name (plain string order).
@@ -105,6 +117,15 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "deploy registry.example.com/team/app@{{ newest.details[0].digest }} ({{ newest.tags[0] }})"
   when: newest.tags | length > 0
+
+- name: The newest three 1.x releases from 1.26 on
+  oci.registry.registry_tags_info:
+    repository: registry.example.com/team/app
+    semver: '>=1.26.0 <2.0.0'
+    sort: semver
+    order: desc
+    limit: 3
+  register: recent
 
 - name: Read CI build tags such as 20240501T101500-alice-3f2a9c1-passed
   oci.registry.registry_tags_info:
@@ -180,16 +201,15 @@ from ansible_collections.oci.registry.plugins.module_utils._errors import Invali
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 from ansible_collections.oci.registry.plugins.module_utils._pool import MAX_WORKERS, bounded_map
 from ansible_collections.oci.registry.plugins.module_utils._tags import (
-    ORDERS, SORTS, CreatedResolver, compile_pattern, format_created, parse_repository, select_tags, sort_details,
+    ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, parse_repository, rank_tags, select_tags,
 )
 
 
 def run(client, params, check_mode):
     ref = parse_repository(params['repository'])
     match, exclude = compile_pattern(params['match'], 'match'), compile_pattern(params['exclude'], 'exclude')
-    limit, workers = params['limit'], params['workers']
-    if limit is not None and limit < 1:
-        raise InvalidInputError('limit must be 1 or more (leave it unset for every tag), got %s' % limit)
+    semver = SemverRange.parse(params['semver'], 'semver')
+    limit, workers = check_limit(params['limit']), params['workers']
     if not 1 <= workers <= MAX_WORKERS:
         raise InvalidInputError('workers must be between 1 and %d, got %s' % (MAX_WORKERS, workers))
     result = {'changed': False, 'repository': ref.name}
@@ -197,14 +217,8 @@ def run(client, params, check_mode):
         listing = client.list_tags_detailed(ref)
     except NotFoundError:
         return dict(result, exists=False, tags=[], details=[])
-    selected = select_tags(listing.tags, match, exclude)
-    digests = {tag: digest for tag, (digest, _created) in listing.known.items()}
-    created = {tag: when for tag, (_digest, when) in listing.known.items()}
-    if params['sort'] == 'created':
-        unknown = [entry['tag'] for entry in selected if entry['tag'] not in listing.known]
-        for tag, (digest, when) in zip(unknown, bounded_map(CreatedResolver(client, ref).resolve, unknown, workers)):
-            digests[tag], created[tag] = digest, when
-    selected = sort_details(selected, params['sort'], params['order'], created)[:limit]
+    selected = select_tags(listing.tags, match, exclude, semver)
+    selected, digests, created = rank_tags(client, ref, listing, selected, params['sort'], params['order'], limit, workers)
     if params['digests']:
         unknown = [entry['tag'] for entry in selected if entry['tag'] not in digests]
         digests.update(zip(unknown, bounded_map(lambda tag: client.head_manifest(ref.with_tag(tag)).digest, unknown, workers)))
@@ -219,6 +233,7 @@ def main():
             repository={'type': 'str', 'required': True, 'aliases': ['name']},
             match={'type': 'str'},
             exclude={'type': 'str'},
+            semver={'type': 'str'},
             sort={'type': 'str', 'default': 'name', 'choices': list(SORTS)},
             order={'type': 'str', 'default': 'asc', 'choices': list(ORDERS)},
             limit={'type': 'int'},

@@ -19,6 +19,10 @@ used up stops matching. Without a matching rule the request goes to the upstream
     Fault.corrupt()                                 forward, with the body's bytes changed (same length: a digest mismatch)
     Fault.redirect(storage)                         forward, store the body in a StorageServer and answer 307 to it
 
+    proxy.limit_pulls(remaining, limit, window)     Docker Hub's pull limit: every manifest answer carries RateLimit-Limit and
+                                                    RateLimit-Remaining; a manifest GET spends one pull, a HEAD none; with none
+                                                    left a manifest GET is answered 429 TOOMANYREQUESTS
+
 `rewrite` replaces text in WWW-Authenticate and Location values, so a registry proxy can send clients to a second proxy
 in front of the token server. Used only by tests that need faults no real registry shows on demand.
 """
@@ -280,6 +284,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self._reply(502, [("Content-Type", "text/plain")], ("upstream error: %s" % exc).encode("utf-8"), head=method == "HEAD")
             return
         kind = fault.kind if fault is not None else None
+        if "/manifests/" in self.path and method in ("GET", "HEAD"):
+            limited = proxy.spend_pull(method, status, headers)
+            if limited is not None:
+                proxy.record(method, self.path, 429, authorization, "pull_limit")
+                self._reply(429, limited, Fault.status(429).body, head=method == "HEAD")
+                return
         if kind == "stall":
             self._reply(status, headers, data, head=method == "HEAD")
             return
@@ -344,6 +354,27 @@ class FaultProxy(_Base):
         self._credentials: dict[str, float] = {}  # Authorization value -> when first seen
         self._revoked: set[str] = set()
         self.revocations = 0
+
+    # -- Docker Hub's pull limit -------------------------------------------------------------------------
+    def limit_pulls(self, remaining: int, limit: int = 100, window: int = 21600) -> None:
+        """From now on, manifest answers carry RateLimit headers and each manifest GET spends one of `remaining` pulls."""
+        with self._lock:
+            self.pulls = {"limit": limit, "remaining": remaining, "window": window}
+
+    def spend_pull(self, method: str, status: int, headers: list[tuple[str, str]]) -> Optional[list[tuple[str, str]]]:
+        """Add the RateLimit headers to a manifest answer; the headers of a 429 when no pull is left for a GET, else None."""
+        with self._lock:
+            pulls = getattr(self, "pulls", None)
+            if pulls is None:
+                return None
+            if method == "GET" and status == 200:
+                if pulls["remaining"] <= 0:
+                    return [("Content-Type", "application/json"), ("RateLimit-Limit", "%d;w=%d" % (pulls["limit"], pulls["window"])),
+                            ("RateLimit-Remaining", "0;w=%d" % pulls["window"]), ("Retry-After", "0")]
+                pulls["remaining"] -= 1
+            headers.append(("RateLimit-Limit", "%d;w=%d" % (pulls["limit"], pulls["window"])))
+            headers.append(("RateLimit-Remaining", "%d;w=%d" % (pulls["remaining"], pulls["window"])))
+            return None
 
     # -- rules -------------------------------------------------------------------------------------------
     def add(self, fault: Fault, method: Optional[str] = None, path: str = "", count: Optional[int] = 1) -> Rule:

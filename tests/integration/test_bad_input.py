@@ -27,6 +27,7 @@ from ansible_collections.oci.registry.plugins.modules import registry_manifest_i
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
 from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
 from ansible_collections.oci.registry.plugins.modules import registry_tag as tag
+from ansible_collections.oci.registry.plugins.modules import registry_sync as sync
 from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 
 from harness.seed import push_image
@@ -35,7 +36,7 @@ from stress import accepted_writes, assert_one_line, registry_writes, run_lookup
 BAD_DIGEST = 'sha256:' + 'ab' * 31
 TEST_PLUGIN = ReferenceTests()
 MODULES = {'registry_manifest_info': manifest_info, 'registry_repo_delete': repo_delete, 'registry_login': login, 'registry_tag': tag,
-           'registry_archive': archive, 'registry_search_info': search_info, 'registry_tags_info': tags_info}
+           'registry_archive': archive, 'registry_search_info': search_info, 'registry_tags_info': tags_info, 'registry_sync': sync}
 
 
 def _docker_config(tmp, content):
@@ -84,6 +85,11 @@ def _corrupt_archive(d, content):
 
 def _tags(h, repository='test/oci-image', **extra):
     return dict({'repository': '%s/%s' % (h.open.host, repository), 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
+
+
+def _sync(h, entry=None, **extra):
+    entry = dict({'source': '%s/test/oci-image' % h.open.host, 'target': '%s/bad/sync' % h.open.host}, **(entry or {}))
+    return dict({'repositories': [entry], 'plain_http': True, 'timeout': 2, 'retries': 0}, **extra)
 
 
 def _search(h, **extra):
@@ -249,9 +255,28 @@ ROWS = [
     ('tags-order-unknown', 'registry_tags_info', lambda h, d: _tags(h, order='up'), ['order', 'asc']),
     ('tags-limit-negative', 'registry_tags_info', lambda h, d: _tags(h, limit=-1), ['limit']),
     ('tags-workers-zero', 'registry_tags_info', lambda h, d: _tags(h, workers=0), ['workers']),
+    ('tags-bad-semver', 'registry_tags_info', lambda h, d: _tags(h, semver='>=1.26 <two'), ['semver', 'comparator', '<two']),
     ('tags-bad-repository', 'registry_tags_info', lambda h, d: _tags(h, 'Test//x'), ['repository']),
     ('tags-private-anonymous', 'registry_tags_info', lambda h, d: dict(_tags(h), repository='%s/test/oci-image' % h.token.host,
                                                                        auth_method='none'), ['HTTP 401']),
+    # registry_sync
+    ('sync-unknown-entry-key', 'registry_sync', lambda h, d: _sync(h, {'tag': 'v1'}), ['repositories', 'tag']),
+    ('sync-unknown-tags-key', 'registry_sync', lambda h, d: _sync(h, {'tags': {'regex': 'v'}}), ['repositories', 'regex']),
+    ('sync-bad-match', 'registry_sync', lambda h, d: _sync(h, {'tags': {'match': 'v(1'}}), ['repositories[0].tags.match', 'regular expression']),
+    ('sync-bad-semver', 'registry_sync', lambda h, d: _sync(h, {'tags': {'semver': '~1.2'}}), ['repositories[0].tags.semver', '~1.2']),
+    ('sync-target-with-tag', 'registry_sync', lambda h, d: _sync(h, {'target': '%s/bad/sync:v1' % h.open.host}),
+     ['repositories[0].target', 'tag']),
+    ('sync-source-with-digest', 'registry_sync', lambda h, d: _sync(h, {'source': '%s/test/oci-image@%s' % (h.open.host, 'sha256:' + 'ab' * 32)}),
+     ['repositories[0].source']),
+    ('sync-same-repository', 'registry_sync', lambda h, d: _sync(h, {'target': '%s/test/oci-image' % h.open.host}), ['same repository']),
+    ('sync-bad-pin', 'registry_sync', lambda h, d: _sync(h, {'tags': {'names': ['v1@sha256:1234']}}), ['repositories[0].tags.names', 'digest']),
+    ('sync-bad-immutable', 'registry_sync', lambda h, d: _sync(h, immutable=['(']), ['immutable[0]', 'regular expression']),
+    ('sync-negative-prune-max', 'registry_sync', lambda h, d: _sync(h, prune_max=-1), ['prune_max']),
+    ('sync-workers-zero', 'registry_sync', lambda h, d: _sync(h, workers=0), ['workers must be between 1 and 32']),
+    ('sync-workers-too-many', 'registry_sync', lambda h, d: _sync(h, workers=33), ['workers must be between 1 and 32']),
+    ('sync-bad-platform', 'registry_sync', lambda h, d: _sync(h, platforms=['amd64']), ['platforms', 'os/architecture']),
+    ('sync-limit-zero', 'registry_sync', lambda h, d: _sync(h, {'tags': {'limit': 0}}), ['repositories[0].tags.limit']),
+    ('sync-no-repositories', 'registry_sync', lambda h, d: _sync(h, repositories=[]), ['repositories']),
     # registry_search_info
     ('search-catalog-refused', 'registry_search_info', lambda h, d: dict(_search(h), registry=h.token.host, username='reader',
                                                                          password=h.token.users['reader']), ['catalog']),

@@ -21,7 +21,7 @@ from conftest import assert_ok, connection_vars
 from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, link_tags_on_disk, push_image
 from replay import JsonReplay, serve
 
-DEFAULTS = {'match': None, 'exclude': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8}
+DEFAULTS = {'match': None, 'exclude': None, 'semver': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8}
 VERSIONS = ['1.2.9', '1.2.10', 'v1.10.0', '1.9.0', '2.0.0-rc.1', '2.0.0', 'latest', 'main',
             '20240501T101500-alice-3f2a9c1-passed', '20240502T090000-bob-0badc0d-failed', '20240503T120000-carol-1234567-passed']
 
@@ -43,6 +43,9 @@ def versions(harness: t.Any) -> str:
     ({'sort': 'name', 'match': '^[lm]'}, ['latest', 'main']),
     ({'sort': 'name', 'order': 'desc', 'limit': 2}, ['v1.10.0', 'main']),
     ({'match': '-passed$', 'order': 'desc'}, ['20240503T120000-carol-1234567-passed', '20240501T101500-alice-3f2a9c1-passed']),
+    ({'semver': '>=1.2.10 <2.0.0', 'sort': 'semver'}, ['1.2.10', '1.9.0', 'v1.10.0']),
+    ({'semver': '>=2.0.0-rc.1', 'sort': 'semver', 'order': 'desc'}, ['2.0.0', '2.0.0-rc.1']),
+    ({'semver': '>=1.9 <3', 'sort': 'semver', 'order': 'desc', 'limit': 2}, ['2.0.0', 'v1.10.0']),
 ])
 def test_filters_and_orders(harness: t.Any, versions: str, params: t.Dict[str, t.Any], expected: t.List[str]) -> None:
     result = run_tags(RegistryClient(ConnectionOptions(plain_http=True)), versions, **params)

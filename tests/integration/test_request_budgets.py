@@ -274,7 +274,7 @@ def test_archive_export_and_import_budgets(harness, tmp_path):
 # registry_tags_info and registry_search_info (issue 7)
 
 def _tags_params(repository, **params):
-    return dict({'match': None, 'exclude': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8},
+    return dict({'match': None, 'exclude': None, 'semver': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8},
                 repository=repository, **params)
 
 

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils._pool import bounded_map
 from ansible_collections.oci.registry.plugins.module_utils._tags import (
-    compile_pattern, format_created, parse_created, parse_registry, parse_repository, select_tags, semver_key, sort_details,
+    SemverRange, compile_pattern, format_created, parse_created, parse_registry, parse_repository, select_tags, semver_key, sort_details,
 )
 
 
@@ -147,3 +147,36 @@ def test_bounded_map_raises_first_failure_in_item_order() -> None:
         return x
     with pytest.raises(ValueError, match='item 1'):
         bounded_map(fail_on_odd, list(range(10)), 4)
+
+
+SEMVER_TAGS = ['1.25.9', '1.26.0', '1.26.1', 'v1.27', '1.27-alpine', '2.0.0-rc.1', '2.0.0', '2.1.0-rc.1', 'latest', '1.26']
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('>=1.26.0 <2.0.0', ['1.26.0', '1.26.1', 'v1.27', '1.26']),
+    ('>=1.26 <2', ['1.26.0', '1.26.1', 'v1.27', '1.26']),
+    ('>1.26.0 <=2.0.0', ['1.26.1', 'v1.27', '2.0.0']),
+    ('=1.26.0', ['1.26.0', '1.26']),
+    ('1.26.1', ['1.26.1']),
+    ('<1.26.0', ['1.25.9']),
+    # a pre-release only when a comparator names one of the same version
+    ('>=2.0.0-rc.1', ['2.0.0-rc.1', '2.0.0']),
+    ('>=2.0.0-rc.1 <2.0.0', ['2.0.0-rc.1']),
+    ('>=1.27.0-a <1.28.0', ['v1.27', '1.27-alpine']),
+    ('>=2.0.0', ['2.0.0']),
+])
+def test_semver_range_selects(text: str, expected: list[str]) -> None:
+    semver = SemverRange.parse(text)
+    assert [d['tag'] for d in select_tags(SEMVER_TAGS, None, None, semver)] == expected
+
+
+@pytest.mark.parametrize('text', ['>=1.26.0 <two', '>>1', '~1.2', '^1.2.3', '>=', '1.2.3.4', 'latest', '>= 1.2'])
+def test_semver_range_refuses_with_the_option_name(text: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        SemverRange.parse(text, 'repositories[0].tags.semver')
+    assert 'repositories[0].tags.semver' in str(info.value) and 'comparator' in str(info.value)
+
+
+@pytest.mark.parametrize('text', [None, '', '   '])
+def test_empty_semver_range_is_none(text: t.Optional[str]) -> None:
+    assert SemverRange.parse(text) is None
