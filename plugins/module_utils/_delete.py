@@ -251,6 +251,10 @@ class RepositoryDeleter:
         found = self.kind.manifest(digest) if self.is_index(digest) else None
         return [str(c['digest']) for c in found.children if c['digest']] if found else []
 
+    def find_tag(self, tag: str) -> t.Tuple[bool, t.Optional[str]]:
+        """(exists, digest) of one tag, as this registry kind finds it (the answer is kept for the delete)."""
+        return self.kind.find_tag(tag)
+
     # Planning and deleting
 
     def delete(self, tags: t.List[str], digests: t.List[str]) -> Outcome:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ._client import RegistryClient
 from ._copy import CopyContext, copy_image, copy_referrers, filtered_from, platform_key
-from ._delete import CollateralTagsError, RepositoryDeleter
+from ._delete import CollateralTagsError, IndexChildError, RepositoryDeleter
 from ._errors import InvalidInputError, NotFoundError, RateLimitedError, RegistryError
 from ._manifest import Manifest, Platform
 from ._pool import MAX_WORKERS, bounded_map
@@ -440,7 +440,9 @@ class Sync:
         try:
             groups: t.Dict[t.Optional[str], t.List[str]] = {}
             for tag in doomed:  # tags on one digest go together: deleting that digest takes them all
-                groups.setdefault(deleter.tag_digest(tag), []).append(tag)
+                exists, digest = deleter.find_tag(tag)
+                if exists:  # else gone since the listing
+                    groups.setdefault(digest, []).append(tag)
         except RegistryError as exc:
             return [self.fail(Item(entry, tag), exc) for tag in doomed]
         for digest, tags in groups.items():
@@ -449,11 +451,9 @@ class Sync:
 
     def _prune_group(self, deleter: RepositoryDeleter, entry: Entry, digest: t.Optional[str], tags: t.List[str]) -> t.List[Item]:
         group = [Item(entry, tag, previous_digest=digest) for tag in tags]
-        if digest is None:
-            return []  # gone since the listing
         try:
             deleter.delete(tags, [])
-        except CollateralTagsError as exc:
+        except (CollateralTagsError, IndexChildError) as exc:  # the same refusals as registry_repo_delete's: kept, reported
             for item in group:
                 item.action, item.target_digest, item.reason = 'blocked', digest, exc.msg
             return group
