@@ -170,6 +170,60 @@ def test_retention_collateral_refusal_surfaced(harness, ansible, tmp_path):
     assert result is None  # the play stopped at the failure, after setting the fact
 
 
+def _table_line(run, tag):
+    """The line of the printed table that shows this tag (the debug output of the role)."""
+    return next(line.strip().strip('",') for line in run.stdout.splitlines() if line.strip().strip('"').startswith(tag + ' '))
+
+
+def _seed_shared(registry, repository):
+    """1.2.3 (a protected release) and build-old on one image, 200 days old, beside builds on images of their own."""
+    release = push_image(registry, repository, ['1.2.3', 'build-old'], created=_ago(200), content='release 1.2.3\n',
+                         verify=registry.verify)['digest']
+    _seed(registry, repository, {'build-mid': 100, 'build-new': 1})
+    return release
+
+
+def test_retention_force_never_deletes_a_protected_tag(harness, ansible, tmp_path):
+    """A candidate on the same image as a protected tag is blocked and kept, even with retention_force.
+
+    The open registry is distribution 2.8, which deletes by digest only: deleting build-old would take 1.2.3 along.
+    """
+    registry = harness.open
+    repository = 'roles/retention-protected-%s' % uuid.uuid4().hex[:8]
+    release = _seed_shared(registry, repository)
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 1,
+        'retention_dry_run': False, 'retention_force': True}, 'retention_result')
+    assert _digest(registry, '%s/%s:1.2.3' % (registry.host, repository)) == release
+    assert_ok(run)
+    assert _tags(registry, repository) == {'1.2.3', 'build-old', 'build-new'}
+    assert result['deleted'] == ['build-mid']
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert plan['build-old']['action'] == 'blocked' and '1.2.3' in plan['build-old']['reason']
+    assert plan['1.2.3']['action'] == 'keep'
+    assert result['blocked'] == ['build-old'] and result['repositories'][0]['collateral_tags'] == []
+
+
+@pytest.mark.parametrize('check', [False, True], ids=['dry_run', 'check_mode'])
+def test_retention_dry_run_shows_the_protected_tag_blocking(harness, ansible, tmp_path, check):
+    """Check mode and the dry run plan by the same rule, and the printed table says so, naming the protected tag."""
+    registry = harness.open
+    repository = 'roles/retention-protected-dry-%s' % uuid.uuid4().hex[:8]
+    _seed_shared(registry, repository)
+    deletes = registry.request_count('DELETE')
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 1,
+        'retention_dry_run': not check, 'retention_force': True}, 'retention_result', check=check)
+    assert_ok(run)
+    assert result['dry_run'] is True and result['would_delete'] == ['build-mid'] and result['blocked'] == ['build-old']
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert plan['build-old']['action'] == 'blocked' and '1.2.3' in plan['build-old']['reason']
+    line = _table_line(run, 'build-old')
+    assert ' blocked ' in line and '1.2.3' in line.split(' blocked ', 1)[1], line
+    assert registry.request_count('DELETE') == deletes
+    assert _tags(registry, repository) == {'1.2.3', 'build-old', 'build-mid', 'build-new'}
+
+
 # --- promote ---------------------------------------------------------------------------------
 
 def test_promote_check_mode_first_run_and_rerun(harness, ansible, tmp_path):
