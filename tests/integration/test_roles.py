@@ -310,15 +310,22 @@ def test_argument_specs_document_every_variable(ansible_env, role, prefix):
     assert not {name[len(prefix):] for name in options} & connection
 
 
-def test_retention_plan_filter_docs_and_bad_input(ansible, ansible_env):
-    """The role's policy filter renders in ansible-doc with every option and return, and refuses bad input naming it."""
-    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-doc'), '-t', 'filter', '--json', 'oci.registry.retention_plan'],
+@pytest.mark.parametrize('name,options,returns', [
+    ('retention_plan', {'_input', 'keep', 'max_age_days', 'match', 'protect', 'force', 'now'},
+     {'tag', 'digest', 'created', 'age_days', 'rank', 'action', 'reason', 'collateral'}),
+    ('promote_result', {'_input', 'read_back'}, {'changed', 'moved', 'images'}),
+])
+def test_role_filters_render_in_ansible_doc(ansible_env, name, options, returns):
+    """The roles' decisions are filters: each renders in ansible-doc with every option, its return and an example using it."""
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-doc'), '-t', 'filter', '--json', 'oci.registry.' + name],
                           env=ansible_env, capture_output=True, text=True, check=True)
-    entry = json.loads(proc.stdout)['oci.registry.retention_plan']
-    assert set(entry['doc']['options']) == {'_input', 'keep', 'max_age_days', 'match', 'protect', 'force', 'now'}
-    assert set(entry['return']['_value']['contains']) == {'tag', 'digest', 'created', 'age_days', 'rank', 'action', 'reason',
-                                                          'collateral'}
-    assert entry['examples'].count('oci.registry.retention_plan') >= 1
+    entry = json.loads(proc.stdout)['oci.registry.' + name]
+    assert set(entry['doc']['options']) == options
+    assert set(entry['return']['_value']['contains']) == returns
+    assert 'oci.registry.' + name in entry['examples']
+
+
+def test_retention_plan_filter_bad_input(ansible):
     run = ansible.playbook('''
         - name: Plan with a broken pattern
           ansible.builtin.debug:
