@@ -14,6 +14,7 @@ every tag on the same image goes with it. That is the worst case, so the plan is
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import typing as t
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def _number(value: t.Any, kind: t.Callable[[t.Any], t.Any], message: str) -> t.A
         number = kind(value)
     except (TypeError, ValueError):
         number = -1
-    if number != number or number < 0:  # NaN is not a number of anything
+    if math.isnan(number) or number < 0:
         raise ValueError('%s, not %r' % (message, value))
     return number
 
