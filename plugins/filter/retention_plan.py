@@ -121,7 +121,7 @@ _value:
     action:
       description:
         - V(keep), V(delete), or V(blocked) (it would go by the rules, but shares its image with a tag that stays, named in
-          RV(_value.reason); it is kept).
+          RV(_value[].reason); it is kept).
       type: str
       choices: [keep, delete, blocked]
       sample: delete
