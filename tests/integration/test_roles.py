@@ -148,26 +148,100 @@ def test_retention_needs_a_rule(ansible, tmp_path, harness):
     assert 'set retention_keep (keep the N newest tags), retention_max_age_days' in run.output
 
 
-def test_retention_collateral_refusal_surfaced(harness, ansible, tmp_path):
-    """A tag that goes shares its image with a kept tag: that repository is refused, the next one is still cleaned."""
+def test_retention_failure_surfaced_after_the_others(harness, ansible, tmp_path):
+    """A repository that fails does not stop the next one; the role fails at the end, naming it and its error."""
     registry = harness.open
-    shared = 'roles/retention-collateral-%s' % uuid.uuid4().hex[:8]
-    push_image(registry, shared, ['stable', 'old-1'], created=_ago(200), content='shared image\n', verify=registry.verify)
-    _seed(registry, shared, {'new-1': 1})
     clean = 'roles/retention-clean-%s' % uuid.uuid4().hex[:8]
     _seed(registry, clean, {'old-1': 200, 'new-1': 1})
-    deletes = registry.request_count('DELETE')
+    bad = '%s/roles/Not-Lowercase' % registry.host
 
     run, result = _run_role(ansible, tmp_path, registry, 'retention', {
-        'retention_repositories': ['%s/%s' % (registry.host, shared), '%s/%s' % (registry.host, clean)],
-        'retention_keep': 1, 'retention_protect': ['^stable$'], 'retention_dry_run': False}, 'retention_result')
+        'retention_repositories': [bad, '%s/%s' % (registry.host, clean)], 'retention_keep': 1, 'retention_dry_run': False},
+        'retention_result')
     assert run.rc == 2, run.output
-    assert 'oci.registry.retention failed for %s/%s' % (registry.host, shared) in run.output
-    assert 'stable' in run.output.split('oci.registry.retention failed for', 1)[1]
-    assert _tags(registry, shared) == {'stable', 'old-1', 'new-1'}
+    assert 'oci.registry.retention failed for %s' % bad in run.output
+    assert 'lowercase' in run.output.split('oci.registry.retention failed for', 1)[1]
     assert _tags(registry, clean) == {'new-1'}
-    assert registry.request_count('DELETE') > deletes
     assert result is None  # the play stopped at the failure, after setting the fact
+
+
+def test_retention_tag_outside_match_on_the_same_image(harness, ansible, tmp_path):
+    """A candidate on the same image as an unprotected tag outside retention_match: blocked, or with retention_force both go."""
+    registry = harness.open
+    repository = 'roles/retention-shared-%s' % uuid.uuid4().hex[:8]
+    push_image(registry, repository, ['main', 'pr-1'], created=_ago(200), content='shared image\n', verify=registry.verify)
+    _seed(registry, repository, {'pr-2': 1, 'pr-0': 300})
+    variables = {'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 1, 'retention_match': '^pr-',
+                 'retention_dry_run': False}
+
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', variables, 'retention_result')
+    assert_ok(run)
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert set(plan) == {'pr-0', 'pr-1', 'pr-2'}
+    assert plan['pr-1']['action'] == 'blocked' and plan['pr-1']['reason'].endswith('same image as kept tag main (force deletes both)')
+    assert result['deleted'] == ['pr-0'] and result['blocked'] == ['pr-1']
+    assert _tags(registry, repository) == {'main', 'pr-1', 'pr-2'}
+
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', dict(variables, retention_force=True), 'retention_result')
+    assert_ok(run)
+    entry = result['repositories'][0]
+    assert entry['plan'][1] == dict(entry['plan'][1], tag='pr-1', action='delete', collateral=['main'])
+    assert sorted(result['deleted']) == ['main', 'pr-1'] and entry['collateral_tags'] == ['main'] and result['blocked'] == []
+    assert _tags(registry, repository) == {'pr-2'}
+
+
+def _table_line(run, tag):
+    """The line of the printed table that shows this tag (the debug output of the role)."""
+    return next(line.strip().strip('",') for line in run.stdout.splitlines() if line.strip().strip('"').startswith(tag + ' '))
+
+
+def _seed_shared(registry, repository):
+    """1.2.3 (a protected release) and build-old on one image, 200 days old, beside builds on images of their own."""
+    release = push_image(registry, repository, ['1.2.3', 'build-old'], created=_ago(200), content='release 1.2.3\n',
+                         verify=registry.verify)['digest']
+    _seed(registry, repository, {'build-mid': 100, 'build-new': 1})
+    return release
+
+
+def test_retention_force_never_deletes_a_protected_tag(harness, ansible, tmp_path):
+    """A candidate on the same image as a protected tag is blocked and kept, even with retention_force.
+
+    The open registry is distribution 2.8, which deletes by digest only: deleting build-old would take 1.2.3 along.
+    """
+    registry = harness.open
+    repository = 'roles/retention-protected-%s' % uuid.uuid4().hex[:8]
+    release = _seed_shared(registry, repository)
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 1,
+        'retention_dry_run': False, 'retention_force': True}, 'retention_result')
+    assert _digest(registry, '%s/%s:1.2.3' % (registry.host, repository)) == release
+    assert_ok(run)
+    assert _tags(registry, repository) == {'1.2.3', 'build-old', 'build-new'}
+    assert result['deleted'] == ['build-mid']
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert plan['build-old']['action'] == 'blocked' and '1.2.3' in plan['build-old']['reason']
+    assert plan['1.2.3']['action'] == 'keep'
+    assert result['blocked'] == ['build-old'] and result['repositories'][0]['collateral_tags'] == []
+
+
+@pytest.mark.parametrize('check', [False, True], ids=['dry_run', 'check_mode'])
+def test_retention_dry_run_shows_the_protected_tag_blocking(harness, ansible, tmp_path, check):
+    """Check mode and the dry run plan by the same rule, and the printed table says so, naming the protected tag."""
+    registry = harness.open
+    repository = 'roles/retention-protected-dry-%s' % uuid.uuid4().hex[:8]
+    _seed_shared(registry, repository)
+    deletes = registry.request_count('DELETE')
+    run, result = _run_role(ansible, tmp_path, registry, 'retention', {
+        'retention_repositories': ['%s/%s' % (registry.host, repository)], 'retention_keep': 1,
+        'retention_dry_run': not check, 'retention_force': True}, 'retention_result', check=check)
+    assert_ok(run)
+    assert result['dry_run'] is True and result['would_delete'] == ['build-mid'] and result['blocked'] == ['build-old']
+    plan = {row['tag']: row for row in result['repositories'][0]['plan']}
+    assert plan['build-old']['action'] == 'blocked' and '1.2.3' in plan['build-old']['reason']
+    line = _table_line(run, 'build-old')
+    assert ' blocked ' in line and '1.2.3' in line.split(' blocked ', 1)[1], line
+    assert registry.request_count('DELETE') == deletes
+    assert _tags(registry, repository) == {'1.2.3', 'build-old', 'build-mid', 'build-new'}
 
 
 # --- promote ---------------------------------------------------------------------------------
@@ -234,3 +308,29 @@ def test_argument_specs_document_every_variable(ansible_env, role, prefix):
             assert spec.get('default') == defaults[name] or (spec.get('default') is None and defaults[name] is None), name
     connection = {'username', 'password', 'token', 'ca_cert', 'plain_http', 'validate_certs', 'auth_method', 'docker_config'}
     assert not {name[len(prefix):] for name in options} & connection
+
+
+@pytest.mark.parametrize('name,options,returns', [
+    ('retention_plan', {'_input', 'keep', 'max_age_days', 'match', 'protect', 'force', 'now'},
+     {'tag', 'digest', 'created', 'age_days', 'rank', 'action', 'reason', 'collateral'}),
+    ('promote_result', {'_input', 'read_back'}, {'changed', 'moved', 'images'}),
+])
+def test_role_filters_render_in_ansible_doc(ansible_env, name, options, returns):
+    """The roles' decisions are filters: each renders in ansible-doc with every option, its return and an example using it."""
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-doc'), '-t', 'filter', '--json', 'oci.registry.' + name],
+                          env=ansible_env, capture_output=True, text=True, check=True)
+    entry = json.loads(proc.stdout)['oci.registry.' + name]
+    assert set(entry['doc']['options']) == options
+    assert set(entry['return']['_value']['contains']) == returns
+    assert 'oci.registry.' + name in entry['examples']
+
+
+def test_retention_plan_filter_bad_input(ansible):
+    run = ansible.playbook('''
+        - name: Plan with a broken pattern
+          ansible.builtin.debug:
+            msg: "{{ [] | oci.registry.retention_plan(keep=1, protect=['(']) }}"
+        ''')
+    assert run.rc == 2
+    assert "oci.registry.retention_plan: protect: '(' is not a valid Python regular expression" in run.output
+    assert 'Traceback' not in run.output
