@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""registry_tags_info against the harness's real registries (installed, and in-process for many cases),
-and against a local server replaying Google's extended tags/list (no Google registry is reachable here). The installed module in a playbook is its ansible-test target,
-tests/integration/targets/registry_tags_info."""
+"""registry_tags_info in process against the harness's real registries,
+and against a local server replaying Google's extended tags/list (no Google registry is reachable here).
+The installed module in a playbook is its ansible-test target, tests/integration/targets/registry_tags_info."""
 
 from __future__ import annotations
 
