@@ -2,6 +2,10 @@
 
     python -m harness up --dir DIR [--flavour open] [--flavour basic_tls] [--flavour token] [--no-seed]
     python -m harness down --dir DIR
+    python -m harness ensure --dir DIR [--flavour ...] [--owner ansible-test] [--owner ansible-playbook]
+
+`ensure` reuses the registries a `serve` process keeps in DIR, or starts one that stops them when the first
+ancestor named by --owner ends (see harness/service.py); it prints DIR/state.json's path and whether it started.
 
 `up` writes DIR/state.json (registries, users, pids, seeded digests) and prints it; `down` stops exactly the
 pids recorded there (each only while its command line still names its config file). Run with tests/ on the path
@@ -22,6 +26,7 @@ from typing import Any, Optional
 from .certs import make_certs
 from .registry import FLAVOURS, Registry, RegistryError, launch, pid_matches, stop_pid, stop_processes, wait_ready
 from .seed import seed_registries
+from .service import ServiceError, ensure, serve
 from .token_server import TokenServer
 
 STATE_FILE = "state.json"
@@ -170,9 +175,29 @@ def main(argv: Optional[list[str]] = None) -> int:
     up.add_argument("--no-seed", action="store_true", help="start empty registries")
     down = commands.add_parser("down", help="stop the processes recorded in DIR/state.json")
     down.add_argument("--dir", required=True)
-    serve = commands.add_parser("serve-token", help=argparse.SUPPRESS)
-    serve.add_argument("--config", required=True)
+    serve_token = commands.add_parser("serve-token", help=argparse.SUPPRESS)
+    serve_token.add_argument("--config", required=True)
+    shared = commands.add_parser("ensure", help="reuse the registries served from DIR, or start them for the --owner process")
+    shared.add_argument("--dir", required=True)
+    shared.add_argument("--flavour", action="append", choices=FLAVOURS, help="default: every flavour")
+    shared.add_argument("--owner", action="append", help="command name of the ancestor whose end stops them; repeatable, "
+                        "the first one found wins (default: ansible-test, then ansible-playbook)")
+    serving = commands.add_parser("serve", help=argparse.SUPPRESS)
+    serving.add_argument("--dir", required=True)
+    serving.add_argument("--flavour", action="append", choices=FLAVOURS, required=True)
+    serving.add_argument("--owner-pid", type=int, required=True)
+    serving.add_argument("--owner-started", required=True)
     args = parser.parse_args(argv)
+    if args.command == "ensure":
+        try:
+            state, started = ensure(args.dir, args.flavour or list(FLAVOURS), args.owner or ["ansible-test", "ansible-playbook"])
+        except ServiceError as error:
+            print(f"harness ensure: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps({"state": os.path.join(state["dir"], STATE_FILE), "started": started, "owner": state["owner"]}))
+        return 0
+    if args.command == "serve":
+        return serve(args.dir, args.flavour, args.owner_pid, args.owner_started)
     if args.command == "up":
         flavours = args.flavour or ["open"]
         if "all" in flavours:

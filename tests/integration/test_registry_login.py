@@ -150,39 +150,6 @@ def test_wrong_password_leaves_the_file_byte_identical(ansible, harness, tmp_pat
     assert path.read_bytes() == b'{"auths": {"other.example.com": {"auth": "eDp5"}}}'
 
 
-def test_bad_files_are_named_and_untouched(ansible, harness, tmp_path):
-    registry = harness.basic_tls
-    malformed = tmp_path / 'malformed.json'
-    malformed.write_bytes(b'{"auths": {')
-    blocker = tmp_path / 'a-file'
-    blocker.write_text('not a directory')
-    tasks = '''
-- oci.registry.registry_login: "{{ conn | combine({'registry': host, 'auth_file': malformed}) }}"
-  register: bad_json
-  ignore_errors: true
-- oci.registry.registry_login: "{{ conn | combine({'registry': host, 'auth_file': unwritable, 'verify': false}) }}"
-  register: bad_path
-  ignore_errors: true
-- oci.registry.registry_login: "{{ conn | combine({'registry': 'https://' ~ host, 'auth_file': unwritable}) }}"
-  register: bad_registry
-  ignore_errors: true
-- oci.registry.registry_login: {registry: "{{ host }}", auth_file: "{{ unwritable }}", auth_method: password}
-  register: no_credentials
-  ignore_errors: true
-- ansible.builtin.assert:
-    that:
-      - bad_json is failed and malformed in bad_json.msg and 'not valid JSON' in bad_json.msg
-      - bad_path is failed and ('cannot write auth file ' ~ unwritable) in bad_path.msg
-      - bad_registry is failed and 'a scheme or a path is not accepted' in bad_registry.msg
-      - no_credentials is failed and 'needs the credentials to store' in no_credentials.msg
-'''
-    run = ansible.playbook(tasks, extra_vars={'conn': connection_vars(registry, 'alice'), 'host': registry.host,
-                                              'malformed': str(malformed), 'unwritable': str(blocker / 'auth.json')})
-    assert_ok(run)
-    assert malformed.read_bytes() == b'{"auths": {'
-    assert blocker.read_text() == 'not a directory'
-
-
 def test_podman_default_file_and_repository_scoped_keys(ansible, harness, tmp_path):
     """With XDG_RUNTIME_DIR set the podman file is the default; its repository-scoped keys beat the registry's own."""
     registry = harness.token

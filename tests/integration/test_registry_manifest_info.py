@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""registry_manifest_info and the digest lookup, installed, against the harness's real registries."""
+"""registry_manifest_info and the digest lookup, installed, against the harness's real registries.
+
+The module's contract (every kind of image on each registry, check mode, bad input) is its ansible-test
+target, tests/integration/targets/registry_manifest_info; here are ad-hoc runs, credential sources and secrets.
+"""
 
 from __future__ import annotations
 
@@ -9,76 +13,7 @@ import base64
 import json
 import os
 
-import pytest
-
 from conftest import assert_ok, connection_vars
-
-# Each registry with the user that reads from it: open needs none, basic_tls has one htpasswd user,
-# the token registry is read with the pull-only user.
-REGISTRIES = [('open', None), ('basic_tls', 'alice'), ('token', 'reader')]
-
-READ_ALL = '''
-- name: OCI image by tag
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/oci-image:v1'}) }}"
-  register: oci
-- name: Docker v2 schema2 image by tag, with its config
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/docker-image:v1', 'config': true}) }}"
-  register: docker
-- name: OCI image by digest
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/oci-image@' ~ seeded.oci_image.digest}) }}"
-  register: by_digest
-- name: OCI index, arm64 selected without variant, with config
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/multiarch:v1', 'platform': 'linux/arm64', 'config': true}) }}"
-  register: index
-- name: Docker manifest list, amd64 selected
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/dockerlist:v1', 'platform': 'linux/amd64'}) }}"
-  register: dlist
-- name: Missing tag
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/oci-image:no-such-tag'}) }}"
-  register: missing_tag
-- name: Missing repository
-  oci.registry.registry_manifest_info: "{{ conn | combine({'image': host ~ '/test/no-such-repo:v1'}) }}"
-  register: missing_repo
-- name: Digest lookup, many terms, both outputs and a platform
-  ansible.builtin.set_fact:
-    looked_up: "{{ query('oci.registry.digest', host ~ '/test/oci-image:v1', host ~ '/test/multiarch:v1', **conn) }}"
-    pinned: "{{ lookup('oci.registry.digest', host ~ '/test/docker-image:v1', output='reference', **conn) }}"
-    arm: "{{ lookup('oci.registry.digest', host ~ '/test/dockerlist:v1', platform='linux/arm64/v8', **conn) }}"
-- ansible.builtin.assert:
-    that:
-      - oci is not changed
-      - oci.exists and oci.digest == seeded.oci_image.digest
-      - oci.media_type == 'application/vnd.oci.image.manifest.v1+json'
-      - oci.reference == host ~ '/test/oci-image@' ~ seeded.oci_image.digest
-      - oci.manifest.config.digest == seeded.oci_image.config_digest
-      - oci.size == seeded.oci_image.size and oci.is_index == false and oci.platforms == []
-      - oci.image_size > 0
-      - docker.digest == seeded.docker_image.digest
-      - docker.media_type == 'application/vnd.docker.distribution.manifest.v2+json'
-      - docker.config.architecture == 'amd64' and docker.config.os == 'linux'
-      - by_digest.exists and by_digest.digest == seeded.oci_image.digest
-      - index.digest == seeded.oci_index.digest
-      - index.is_index and index.media_type == 'application/vnd.oci.image.index.v1+json'
-      - index.platform_digest == seeded.oci_index.children['linux/arm64/v8']
-      - index.platform_manifest.config.digest is defined
-      - index.config.architecture == 'arm64' and index.config.variant == 'v8'
-      - index.platforms | map(attribute='platform') | sort == ['linux/amd64', 'linux/arm64/v8']
-      - dlist.digest == seeded.docker_list.digest
-      - dlist.platform_digest == seeded.docker_list.children['linux/amd64']
-      - missing_tag is not failed and missing_tag.exists == false and missing_tag.digest is not defined
-      - missing_repo is not failed and missing_repo.exists == false
-      - looked_up == [seeded.oci_image.digest, seeded.oci_index.digest]
-      - pinned == host ~ '/test/docker-image@' ~ seeded.docker_image.digest
-      - arm == seeded.docker_list.children['linux/arm64/v8']
-'''
-
-
-@pytest.mark.parametrize('name,user', REGISTRIES)
-def test_reads_every_kind_of_image(ansible, harness, name, user):
-    registry = harness[name]
-    result = ansible.playbook(READ_ALL, {'host': registry.host, 'conn': connection_vars(registry, user), 'seeded': harness.seeded[name]})
-    assert_ok(result)
-    assert 'ok=' in result.stdout and 'failed=0' in result.stdout
 
 
 def test_adhoc_command(ansible, harness):
@@ -190,52 +125,3 @@ def test_token_registry_users_and_anonymous(ansible, harness):
     '''
     result = ansible.playbook(tasks, {'host': registry.host, 'seeded': seeded, 'reader_password': registry.users['reader']})
     assert_ok(result)
-
-
-def test_module_defaults_through_the_action_group(ansible, harness):
-    registry = harness.basic_tls
-    play_extra = '''
-    module_defaults:
-      group/oci.registry.registry:
-        username: alice
-        password: "{{ password }}"
-        ca_cert: "{{ ca }}"
-    '''
-    tasks = '''
-    - oci.registry.registry_manifest_info:
-        image: "{{ host }}/test/multiarch:v1"
-      register: result
-    - ansible.builtin.assert:
-        that: result.digest == digest
-    '''
-    result = ansible.playbook(tasks, {'host': registry.host, 'password': registry.users['alice'], 'ca': registry.ca_cert,
-                                      'digest': harness.seeded['basic_tls']['oci_index']['digest']}, play_extra=play_extra)
-    assert_ok(result)
-
-
-def test_check_mode_and_bad_input(ansible, harness):
-    registry = harness.open
-    tasks = '''
-    - oci.registry.registry_manifest_info:
-        image: "{{ host }}/test/oci-image:v1"
-        plain_http: true
-      register: checked
-    - ansible.builtin.assert:
-        that: checked.exists and checked is not changed
-    '''
-    assert_ok(ansible.playbook(tasks, {'host': registry.host}, check=True))
-    bad = [
-        ('image=%s/Test/Upper:v1 plain_http=true' % registry.host, 'must be lowercase'),
-        ('image=%s/test/oci-image:-v1 plain_http=true' % registry.host, 'invalid tag'),
-        ('image=%s/test/oci-image@sha256:abc plain_http=true' % registry.host, 'sha256 digests are 64'),
-        ('image=%s/test/multiarch:v1 platform=linux plain_http=true' % registry.host, 'use os/architecture[/variant]'),
-        ('image=%s/test/multiarch:v1 platform=windows/amd64 plain_http=true' % registry.host, 'has no image for platform windows/amd64'),
-        ('image=%s/test/multiarch:v1 config=true plain_http=true' % registry.host, 'set platform to choose'),
-        ('image=%s/test/oci-image:v1 platform=linux/arm64 plain_http=true' % registry.host, 'single-platform image for linux/amd64'),
-        ('image=%s/test/oci-image:v1 timeout=0 plain_http=true' % registry.host, 'timeout must be a positive number'),
-    ]
-    for args, message in bad:
-        result = ansible.adhoc('oci.registry.registry_manifest_info', args)
-        assert result.rc != 0, args
-        assert message in result.output, (args, result.output[-2000:])
-        assert 'Traceback' not in result.output, result.output

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """registry_search_info against real catalogs (a scratch registry of 320 repositories, the token registry),
-and against a local server replaying Docker Hub's search API (Docker Hub is not reachable here)."""
+and against a local server replaying Docker Hub's search API (Docker Hub is not reachable here). The installed module in a playbook is its ansible-test target,
+tests/integration/targets/registry_search_info."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ansible_collections.oci.registry.plugins.module_utils._errors import Invali
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils._vendors import VendorEndpoints
 
-from conftest import assert_ok
 from harness.seed import clone_repository_on_disk, push_image
 from replay import JsonReplay, serve
 
@@ -143,23 +143,3 @@ def test_docker_hub_search_pages_until_limit(hub_client: RegistryClient, limit: 
     assert [(q['n'][0], q['page'][0]) for q in queries] == pages
     assert all(q['q'] == ['web'] for q in queries)
     assert [r.host for r in hub_client.log.records] == ['127.0.0.1:%s' % hub_client.vendors.hub_search_url.split(':')[2].split('/')[0]] * len(pages)
-
-
-def test_installed_module_ad_hoc_and_in_check_mode(ansible: t.Any, catalog: t.Any) -> None:
-    run = ansible.adhoc('oci.registry.registry_search_info', 'registry=%s query=tools/tool-0 plain_http=true' % catalog.host)
-    assert_ok(run)
-    assert '"tools/tool-09"' in run.stdout and '"tools/tool-10"' not in run.stdout and '"source": "catalog"' in run.stdout
-    tasks = '''
-    - oci.registry.registry_search_info:
-        registry: "{{ host }}"
-        query: apps/svc-29
-        limit: 20
-        plain_http: true
-      check_mode: true
-      register: found
-    - ansible.builtin.assert:
-        that:
-          - found is not changed
-          - found.repositories | map(attribute='name') | list == range(290, 300) | map('string') | map('regex_replace', '^', 'apps/svc-') | list
-    '''
-    assert_ok(ansible.playbook(tasks, {'host': catalog.host}))

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """registry_tag against the harness's real registries: in-process run() for the many cases and their
 request counts, the installed collection through playbooks and ad-hoc commands end to end, and
-skopeo as an independent client to cross-check digests."""
+skopeo as an independent client to cross-check digests. The installed module's contract (check mode with diff,
+promotion, unchanged rerun, a refusal) is its ansible-test target, tests/integration/targets/registry_tag."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ansible_collections.oci.registry.plugins.module_utils._client import Regist
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 
-from conftest import assert_ok, connection_vars
+from conftest import connection_vars
 from harness.seed import PushClient, push_image, push_index, sha256_digest
 
 WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
@@ -229,35 +230,3 @@ def test_missing_source_is_a_clear_error_and_nothing_is_written(harness):
     with pytest.raises(NotFoundError, match='test/oci-image:no-such-tag not found'):
         registry_tag.run(client, params('%s/test/oci-image:no-such-tag' % harness.open.host, ['x']), False)
     assert writes(client) == []
-
-
-def test_playbook_promotion_rerun_check_and_diff(ansible, harness):
-    """The installed module end to end: check mode with diff, a promotion, an unchanged rerun, and an ad-hoc error."""
-    registry = harness.token
-    repo = unique('tag/play')
-    pushed = push_image(registry, repo, 'v1', content=repo)
-    tasks = '''
-    - name: Preview
-      oci.registry.registry_tag: "{{ conn | combine({'source': src, 'tags': ['prod', 'stable'], 'repository': dst}) }}"
-      check_mode: true
-      diff: true
-      register: preview
-    - name: Promote
-      oci.registry.registry_tag: "{{ conn | combine({'source': src, 'tags': ['prod', 'stable'], 'repository': dst}) }}"
-      register: promoted
-    - name: Rerun
-      oci.registry.registry_tag: "{{ conn | combine({'source': src, 'tags': ['prod', 'stable'], 'repository': dst}) }}"
-      register: rerun
-    - ansible.builtin.assert:
-        that:
-          - preview is changed and preview.diff.after.prod == digest and preview.diff.before.prod is none
-          - promoted is changed and promoted.mounted_blobs == 2 and promoted.digest == digest
-          - promoted.results | map(attribute='digest') | unique == [digest]
-          - rerun is not changed
-    '''
-    run = ansible.playbook(tasks, {'conn': connection_vars(registry, 'admin'), 'src': '%s/%s:v1' % (registry.host, repo),
-                                   'dst': '%s/%s-release' % (registry.host, repo), 'digest': pushed['digest']}, verbosity=0)
-    assert_ok(run)
-    assert 'prod' in run.stdout  # the diff was shown
-    bad = ansible.adhoc('oci.registry.registry_tag', 'source=%s/test/oci-image:v1 tags=sha256:%s plain_http=true' % (registry.host, 'a' * 64))
-    assert bad.rc != 0 and 'is a digest, not a tag' in bad.output and 'Traceback' not in bad.output

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""registry_tags_info against the harness's real registries (installed, and in-process for many cases),
-and against a local server replaying Google's extended tags/list (no Google registry is reachable here)."""
+"""registry_tags_info in process against the harness's real registries,
+and against a local server replaying Google's extended tags/list (no Google registry is reachable here).
+The installed module in a playbook is its ansible-test target, tests/integration/targets/registry_tags_info."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ansible_collections.oci.registry.plugins.module_utils._errors import Invali
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils._vendors import VendorEndpoints
 
-from conftest import assert_ok, connection_vars
 from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, link_tags_on_disk, push_image
 from replay import JsonReplay, serve
 
@@ -171,36 +171,3 @@ def test_google_manifest_map_gives_created_and_digests_without_more_requests(goo
     # Without the seam the same server is just a registry: no map is read, so nothing is known.
     plain = run_tags(RegistryClient(ConnectionOptions(plain_http=True)), '%s/team/app' % google_replay)
     assert all(d['digest'] is None and d['created'] is None for d in plain['details'])
-
-
-TASKS = '''
-- name: Newest release, pinned
-  oci.registry.registry_tags_info: "{{ conn | combine({'repository': repo, 'match': '^v?\\\\d+\\\\.\\\\d+\\\\.\\\\d+$', 'sort': 'semver',
-                                                       'order': 'desc', 'limit': 1, 'digests': true}) }}"
-  register: newest
-- name: Same in check mode
-  oci.registry.registry_tags_info: "{{ conn | combine({'repository': repo, 'sort': 'semver'}) }}"
-  check_mode: true
-  register: checked
-- ansible.builtin.assert:
-    that:
-      - newest is not changed
-      - newest.tags == ['2.0.0']
-      - newest.details[0].digest is match('sha256:')
-      - checked.tags[:3] == ['1.2.9', '1.2.10', '1.9.0']
-      - checked.tags[-2:] == ['latest', 'main']
-'''
-
-
-@pytest.mark.parametrize('name,user', [('open', None), ('token', 'reader')])
-def test_installed_module_in_a_playbook(ansible: t.Any, harness: t.Any, name: str, user: t.Optional[str]) -> None:
-    registry = harness[name]
-    push_image(registry, 'public/versions', VERSIONS, content='playbook\n')
-    assert_ok(ansible.playbook(TASKS, {'repo': '%s/public/versions' % registry.host, 'conn': connection_vars(registry, user)}))
-
-
-def test_invalid_regex_ad_hoc_names_the_option(ansible: t.Any, harness: t.Any) -> None:
-    run = ansible.adhoc('oci.registry.registry_tags_info', 'repository=%s/tags/versions plain_http=true match="(?P<x>"' % harness.open.host)
-    assert run.rc != 0
-    assert 'match is not a valid regular expression' in run.output
-    assert 'Traceback' not in run.output
