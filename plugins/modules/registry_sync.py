@@ -38,6 +38,7 @@ author:
   - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
   - oci.registry._registry
+  - oci.registry._registry.source_auth
   - oci.registry._attributes
 attributes:
   check_mode:
@@ -186,45 +187,6 @@ options:
       - Registries that send no C(RateLimit-Remaining) are never held back.
     type: int
     default: 0
-  source_auth:
-    description:
-      - Connection options for the source registries (every entry's O(repositories[].source)), for syncs between registries
-        that need different credentials or TLS settings. Each option set here replaces the task's option of the same name
-        when talking to a source; those not set are inherited.
-      - The task's own options apply to the target registries.
-    type: dict
-    suboptions:
-      username:
-        description: User name on the source registry.
-        type: str
-      password:
-        description: Password (or access token used as password) on the source registry.
-        type: str
-      token:
-        description: A bearer token or identity token for the source registry.
-        type: str
-      auth_method:
-        description: Where the source's credentials come from; see O(auth_method).
-        type: str
-        choices: [auto, none, password, docker_config, google]
-      docker_config:
-        description: Docker config directory or file for the source registry.
-        type: path
-      validate_certs:
-        description: Whether to verify the source registry's TLS certificate.
-        type: bool
-      ca_cert:
-        description: CA bundle that signed the source registry's certificate.
-        type: path
-      plain_http:
-        description: Talk plain HTTP to the source registry.
-        type: bool
-      timeout:
-        description: Seconds per request to the source registry.
-        type: float
-      retries:
-        description: Retries of failed safe requests to the source registry.
-        type: int
 notes:
   - Request cost of a no-op rerun per repository, on a registry sending all tags in one page - one tag-list request on the
     source (plus one on the target with O(prune) or O(immutable)), one HEAD per selected tag on each side, no manifest GET,

@@ -25,6 +25,7 @@ author:
   - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
   - oci.registry._registry
+  - oci.registry._registry.source_auth
   - oci.registry._attributes
 attributes:
   check_mode:
@@ -74,45 +75,6 @@ options:
       - Referrers of the children of a multi-arch image are not copied.
     type: bool
     default: false
-  source_auth:
-    description:
-      - Connection options for the source registry, for copies between registries that need different credentials or
-        TLS settings. Each option set here replaces the task's option of the same name when talking to the source;
-        those not set are inherited.
-      - The task's own options apply to the target registry.
-    type: dict
-    suboptions:
-      username:
-        description: User name on the source registry.
-        type: str
-      password:
-        description: Password (or access token used as password) on the source registry.
-        type: str
-      token:
-        description: A bearer token or identity token for the source registry.
-        type: str
-      auth_method:
-        description: Where the source's credentials come from; see O(auth_method).
-        type: str
-        choices: [auto, none, password, docker_config, google]
-      docker_config:
-        description: Docker config directory or file for the source registry.
-        type: path
-      validate_certs:
-        description: Whether to verify the source registry's TLS certificate.
-        type: bool
-      ca_cert:
-        description: CA bundle that signed the source registry's certificate.
-        type: path
-      plain_http:
-        description: Talk plain HTTP to the source registry.
-        type: bool
-      timeout:
-        description: Seconds per request to the source registry.
-        type: float
-      retries:
-        description: Retries of failed safe requests to the source registry.
-        type: int
 seealso:
   - module: oci.registry.registry_manifest_info
     description: Read an image's digest, platforms and referrers.
