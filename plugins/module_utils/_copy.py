@@ -51,7 +51,6 @@ from ._transport import body_chunks
 
 # buildx attaches attestations to an index as children with this annotation naming the image they describe.
 _ATTESTATION_OF = 'vnd.docker.reference.digest'
-COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
 # Blobs of one image, and the children of an index, move concurrently (each blob streams in bounded chunks).
 WORKERS = 4
 
@@ -158,14 +157,7 @@ class RegistryRepository:
 
     def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
         """Referrers of ``digest`` (API, else tag fallback) plus its cosign tags; see ``list_referrers``."""
-        found = self.client.list_referrers(self.ref, digest)
-        for suffix in COSIGN_SUFFIXES:
-            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
-            cosign_digest = self.manifest_digest(tag)
-            if cosign_digest:
-                found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
-                              'media_type': None, 'annotations': {}})
-        return found
+        return self.client.referrers(self.ref, digest)
 
 
 class ReferrerSource(t.Protocol):
@@ -286,7 +278,7 @@ def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.S
 
 def annotated(exc: RegistryError, msg: str) -> RegistryError:
     """The same kind of error with a message that says more (what was being done, what was already written)."""
-    return type(exc)(msg, status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
+    return exc.with_message(msg)
 
 
 def list_referrers(store: t.Any, digest: str) -> t.List[t.Dict[str, t.Any]]:

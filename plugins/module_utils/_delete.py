@@ -91,7 +91,7 @@ class RepositoryDeleter:
         """Every tag of the repository -> its digest (one HEAD per tag; one list on Google)."""
         if self._tags is None:
             if self.kind == 'google':
-                self._google = self.client.google_manifests(self.repo)
+                self._google = self.client.google(self.repo).manifests()
                 self._tags = {tag: digest for digest, entry in self._google.items() for tag in entry['tags']}
             else:
                 try:
@@ -283,8 +283,7 @@ class RepositoryDeleter:
 
     def _partial(self, exc: RegistryError) -> RegistryError:
         done = ', '.join('%s (%s)' % (d['tag'], d['digest']) if d['tag'] else str(d['digest']) for d in self.out.deleted)
-        return type(exc)('%s; %s' % (exc.msg, 'already deleted before this failure: %s' % done if done else 'nothing was deleted'),
-                         status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
+        return exc.with_message('%s; %s' % (exc.msg, 'already deleted before this failure: %s' % done if done else 'nothing was deleted'))
 
     def _hub_tags(self, tags: t.List[str], digests: t.List[str]) -> Outcome:
         if digests:

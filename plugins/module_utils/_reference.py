@@ -185,6 +185,76 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
     return registry, repository, tag, digest
 
 
+_REGISTRY_HELP = "expected host[:port], like registry.example.com:5000, quay.io or docker.io"
+
+
+def _split_registry(text: str) -> str:
+    """Validate a registry on its own (``host[:port]``, no scheme, no path); return it normalized."""
+    what = "registry"
+    if not isinstance(text, str):
+        raise ValueError(f"invalid registry {text!r}: expected a string, got {type(text).__name__}")
+    if not text:
+        raise _fail(what, text, f"the registry is empty; {_REGISTRY_HELP}")
+    if any(char.isspace() for char in text):
+        raise _fail(what, text, f"the registry contains whitespace; {_REGISTRY_HELP}")
+    if "://" in text:
+        scheme = _SCHEME_RE.match(text)
+        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
+        raise _fail(what, text, f'remove the scheme "{shown}"; {_REGISTRY_HELP}')
+    # A trailing "/" is refused rather than stripped, as in an image reference: the one grammar
+    # answers "registry.example.com/" the same way for every option that names a registry.
+    if text.endswith("/"):
+        raise _fail(what, text, f'remove the trailing "/"; {_REGISTRY_HELP}')
+    if text.startswith("/"):
+        raise _fail(what, text, f'remove the leading "/"; {_REGISTRY_HELP}')
+    if "/" in text:
+        raise _fail(what, text, f'a registry has no path ("{text[text.index("/"):]}"); {_REGISTRY_HELP}')
+    if not _is_registry(text):
+        raise _fail(what, text, 'a registry host has a "." or a ":port", or is localhost (Docker Hub is docker.io); '
+                                'a bare name is a Docker Hub repository, not a registry')
+    return _normalize_registry(text, what, text)
+
+
+@dataclass(frozen=True)
+class RegistryName:
+    """A registry on its own, for registry-level calls (ping, catalog, search, credential checks).
+
+    ``registry`` is the normalized ``host[:port]`` of the same grammar as an ImageReference's
+    registry (``docker.io`` for Docker Hub); build it with :meth:`parse`.
+    """
+
+    registry: str
+
+    @classmethod
+    def parse(cls, text: str) -> RegistryName:
+        """Parse ``host[:port]``; a scheme, a path or a trailing "/" is refused. Raises ValueError naming what is wrong."""
+        return cls(_split_registry(text))
+
+    @property
+    def host(self) -> str:
+        """The host without the port (an IPv6 literal keeps its brackets)."""
+        if self.registry.startswith("["):
+            return self.registry[:self.registry.index("]") + 1]
+        return self.registry.partition(":")[0]
+
+    @property
+    def port(self) -> int | None:
+        rest = self.registry[len(self.host):]
+        return int(rest[1:]) if rest.startswith(":") else None
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.registry == DOCKER_HUB
+
+    @property
+    def api_host(self) -> str:
+        """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
+        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
+
+    def __str__(self) -> str:
+        return self.registry
+
+
 @dataclass(frozen=True)
 class ImageReference:
     """A normalized image reference; build it with :meth:`parse` or :meth:`parse_repository`.
@@ -238,6 +308,11 @@ class ImageReference:
         return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
 
     @property
+    def registry_name(self) -> RegistryName:
+        """The registry this reference is on, for registry-level calls."""
+        return RegistryName(self.registry)
+
+    @property
     def name(self) -> str:
         """``registry/repository``, e.g. ``docker.io/library/nginx``."""
         return f"{self.registry}/{self.repository}"
@@ -275,6 +350,7 @@ __all__ = (
     "MAX_TAG_LENGTH",
     "SUPPORTED_DIGESTS",
     "ImageReference",
+    "RegistryName",
     "validate_digest",
     "validate_tag",
 )

@@ -211,7 +211,6 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
-from ansible_collections.oci.registry.plugins.module_utils._copy import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
@@ -240,7 +239,7 @@ def run(client, params, check_mode):
     if platform is not None:
         result.update(platform_digest=found.platform_digest, platform_manifest=image.data)
     if params.get('referrers'):
-        result['referrers'] = RegistryRepository(client, ref).referrers(found.digest)
+        result['referrers'] = client.referrers(ref, found.digest)
     if params['config']:
         result['config'] = found.config if found.config is not None else client.get_config(ref, image)
     return result

@@ -208,6 +208,9 @@ ROWS = [
                                                                          password=h.token.users['reader']), ['registry', 'host[:port]']),
     ('login-registry-with-path', 'registry_login', lambda h, d: _login(h, d, registry='%s/team' % h.token.host, username='reader',
                                                                        password=h.token.users['reader']), ['registry', 'host[:port]']),
+    # One grammar for every option that names a registry: a trailing "/" is refused the same way everywhere.
+    ('login-registry-trailing-slash', 'registry_login', lambda h, d: _login(h, d, registry='%s/' % h.token.host, username='reader',
+                                                                            password=h.token.users['reader']), ['registry', 'trailing "/"']),
     ('login-state-unknown', 'registry_login', lambda h, d: _login(h, d, state='gone'), ['state', 'present', 'absent']),
     ('login-present-without-credentials', 'registry_login', _login, ['needs the credentials', 'username and password']),
     ('login-wrong-password', 'registry_login', lambda h, d: _login(h, d, username='reader', password='wrong-password'), ['HTTP 401']),
@@ -256,6 +259,8 @@ ROWS = [
     ('search-catalog-refused', 'registry_search_info', lambda h, d: dict(_search(h), registry=h.token.host, username='reader',
                                                                          password=h.token.users['reader']), ['catalog']),
     ('search-bad-registry', 'registry_search_info', lambda h, d: _search(h, registry='https://%s/v2' % h.open.host), ['registry']),
+    ('search-registry-trailing-slash', 'registry_search_info', lambda h, d: _search(h, registry='%s/' % h.open.host),
+     ['registry', 'trailing "/"']),
     ('search-limit-zero', 'registry_search_info', lambda h, d: _search(h, limit=0), ['limit']),
     # the reference filter (its test answers false for all of these)
     ('filter-uppercase', 'filter', lambda h, d: {'value': 'Registry.example.com/Team/App:1.0'}, ['oci.registry.reference', 'lowercase']),

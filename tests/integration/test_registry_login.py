@@ -173,7 +173,7 @@ def test_bad_files_are_named_and_untouched(ansible, harness, tmp_path):
     that:
       - bad_json is failed and malformed in bad_json.msg and 'not valid JSON' in bad_json.msg
       - bad_path is failed and ('cannot write auth file ' ~ unwritable) in bad_path.msg
-      - bad_registry is failed and 'a scheme or a path is not accepted' in bad_registry.msg
+      - bad_registry is failed and 'remove the scheme' in bad_registry.msg
       - no_credentials is failed and 'needs the credentials to store' in no_credentials.msg
 '''
     run = ansible.playbook(tasks, extra_vars={'conn': connection_vars(registry, 'alice'), 'host': registry.host,
