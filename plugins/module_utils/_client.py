@@ -343,7 +343,7 @@ class RegistryClient:
         google = self.vendors.is_google(ref.registry)
         listing = TagListing([], {})
         for data in self.pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
-                                'list tags of %s' % ref.name, page_size):
+                               'list tags of %s' % ref.name, page_size):
             listing.tags.extend(tag for tag in data.get('tags') or [] if isinstance(tag, str))  # "tags": null means none
             if google:
                 listing.known.update(google_tag_details(data))

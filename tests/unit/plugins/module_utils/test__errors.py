@@ -254,7 +254,7 @@ def test_with_message_keeps_every_other_field(kind: t.Optional[t.Type[RegistryEr
     error.request_id = "req-1"  # a field added later is kept too
     again = error.with_message("push of a:1 failed (tags already written: 1.0)", kind,
                                **({} if hint == "keep" else {"hint": hint}))
-    assert type(again) is expected_cls and isinstance(again, RegistryError)
+    assert again.__class__ is expected_cls and isinstance(again, RegistryError)
     assert (again.msg, again.status, again.codes, again.url, again.hint) == (
         "push of a:1 failed (tags already written: 1.0)", 403, ("DENIED",), "https://r.example/v2/a/blobs/uploads/", expected_hint)
     assert again.request_id == "req-1"
