@@ -133,6 +133,24 @@ def _validate_path(path: str, what: str, text: str) -> None:
                                     'and start and end with a letter or digit')
 
 
+def _refuse_whitespace_and_scheme(text: str, what: str, help_text: str) -> None:
+    """What no name may hold, a reference or a registry: whitespace, a URL scheme."""
+    if any(char.isspace() for char in text):
+        raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
+    if "://" in text:
+        scheme = _SCHEME_RE.match(text)
+        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
+        raise _fail(what, text, f'remove the scheme "{shown}"; {help_text}')
+
+
+def _refuse_edge_slashes(name: str, what: str, text: str, help_text: str) -> None:
+    """A leading or trailing "/" is refused, never stripped, in a reference and in a registry alike."""
+    if name.startswith("/"):
+        raise _fail(what, text, f'remove the leading "/"; {help_text}')
+    if name.endswith("/"):
+        raise _fail(what, text, f'remove the trailing "/"; {help_text}')
+
+
 def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, str | None, str | None]:
     """Split and validate ``text``; return (registry, repository, tag, digest), normalized."""
     if not isinstance(text, str):
@@ -142,12 +160,7 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
         raise _fail(what, text, f"the {what} is empty; {help_text}")
     if _IMAGE_ID_RE.fullmatch(text):
         raise _fail(what, text, f"a 64-character hex string is an image ID, not a repository name; {help_text}")
-    if any(char.isspace() for char in text):
-        raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
-    if "://" in text:
-        scheme = _SCHEME_RE.match(text)
-        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
-        raise _fail(what, text, f'remove the scheme "{shown}"; {help_text}')
+    _refuse_whitespace_and_scheme(text, what, help_text)
 
     name, at, digest_text = text.partition("@")
     digest: str | None = None
@@ -165,10 +178,7 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
 
     if not name:
         raise _fail(what, text, f"the repository is missing; {help_text}")
-    if name.startswith("/"):
-        raise _fail(what, text, f'remove the leading "/"; {help_text}')
-    if name.endswith("/"):
-        raise _fail(what, text, f'remove the trailing "/"; {help_text}')
+    _refuse_edge_slashes(name, what, text, help_text)
     if "//" in name:
         raise _fail(what, text, f'"//" makes an empty path component; {help_text}')
 
@@ -195,18 +205,9 @@ def _split_registry(text: str) -> str:
         raise ValueError(f"invalid registry {text!r}: expected a string, got {type(text).__name__}")
     if not text:
         raise _fail(what, text, f"the registry is empty; {_REGISTRY_HELP}")
-    if any(char.isspace() for char in text):
-        raise _fail(what, text, f"the registry contains whitespace; {_REGISTRY_HELP}")
-    if "://" in text:
-        scheme = _SCHEME_RE.match(text)
-        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
-        raise _fail(what, text, f'remove the scheme "{shown}"; {_REGISTRY_HELP}')
-    # A trailing "/" is refused rather than stripped, as in an image reference: the one grammar
-    # answers "registry.example.com/" the same way for every option that names a registry.
-    if text.endswith("/"):
-        raise _fail(what, text, f'remove the trailing "/"; {_REGISTRY_HELP}')
-    if text.startswith("/"):
-        raise _fail(what, text, f'remove the leading "/"; {_REGISTRY_HELP}')
+    _refuse_whitespace_and_scheme(text, what, _REGISTRY_HELP)
+    # "registry.example.com/" is refused, not stripped: every option that names a registry answers it alike.
+    _refuse_edge_slashes(text, what, text, _REGISTRY_HELP)
     if "/" in text:
         raise _fail(what, text, f'a registry has no path ("{text[text.index("/"):]}"); {_REGISTRY_HELP}')
     if not _is_registry(text):
@@ -299,18 +300,18 @@ class ImageReference:
         return str(cls.parse(text, default_tag=default_tag))
 
     @property
+    def registry_name(self) -> RegistryName:
+        """The registry this reference is on, for registry-level calls."""
+        return RegistryName(self.registry)
+
+    @property
     def is_docker_hub(self) -> bool:
-        return self.registry == DOCKER_HUB
+        return self.registry_name.is_docker_hub
 
     @property
     def api_host(self) -> str:
         """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
-        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
-
-    @property
-    def registry_name(self) -> RegistryName:
-        """The registry this reference is on, for registry-level calls."""
-        return RegistryName(self.registry)
+        return self.registry_name.api_host
 
     @property
     def name(self) -> str:
