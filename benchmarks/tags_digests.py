@@ -8,7 +8,7 @@ Run from a staged tree (tests/run stages one; or after `bash tests/run setup`):
 
 The baseline is the least a client can do: one requests.Session (pool of 8+ connections), a ready
 Authorization header, and 8 threads sending HEAD for each tag. The module run adds listing, ping,
-token, filtering and its own bounded pool. Goal (issue 7): at most 1.2x the baseline. Timings are
+token, filtering and its own bounded pool. Goal: at most 1.2x the baseline. Timings are
 for reading, not asserting: the tests assert request budgets, never seconds.
 """
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import typing as t
 
-from ._client import RegistryClient, parse_image, parse_platform
+from ._client import RegistryClient, parse_image, parse_platform, parse_registry
 from ._copy import CopyContext, CopyStats, copy_image, copy_referrers, filter_platforms
 from ._errors import InvalidInputError, NotFoundError
 from ._layout import INDEX_FILE, LayoutStore, OCILayout, is_tar_path, split_name
@@ -173,7 +173,7 @@ def _import_targets(layout: OCILayout, images: t.Optional[t.List[t.Any]], regist
                 raise InvalidInputError('%s records no repository for %s (only the tag): give images: [{source: %s, target: host/repository:tag}]'
                                         % (layout.label, item, item))
             repository = parse_image(archived['name'], 'the archived name').repository
-            target_text = '%s/%s:%s' % (registry.rstrip('/'), repository, archived['tag'])
+            target_text = '%s/%s:%s' % (parse_registry(registry).registry, repository, archived['tag'])
         target = parse_image(target_text, 'images target')
         if not target.tag:
             raise InvalidInputError('images: target %s needs a tag' % target_text)

@@ -5,6 +5,7 @@
 """Authentication: challenges, Basic, Bearer tokens with a scoped cache, and the ping handshake.
 
 Where credentials come from lives in ``_credentials.py``; this file decides what to send.
+``Authenticator`` is the registry's implementation of the transport's ``RequestAuth``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ import time
 import typing as t
 from urllib.parse import urlencode, urlsplit
 
-from ._credentials import Credentials
 from ._errors import AuthenticationError, RegistryError, register_secret
-from ._transport import read_capped
-
-if t.TYPE_CHECKING:
-    from ._transport import Transport
+from ._transport import Credentials, Transport, read_capped
 
 MAX_TOKEN_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 60
@@ -100,7 +97,7 @@ class Authenticator:
     ping and one token.
     """
 
-    def __init__(self, transport: 'Transport',
+    def __init__(self, transport: Transport,
                  find_credentials: t.Callable[[t.Optional[str]], t.Optional[Credentials]]) -> None:
         self.transport = transport
         self._find_credentials = find_credentials
@@ -225,9 +222,8 @@ class Authenticator:
             error = self.transport.error(response, 'token request for %s' % ' '.join(scopes or ['registry access']), realm,
                                          scope_repository(scopes))
             who = ('user %s' % creds.username) if creds and creds.username else ('a token' if creds else 'anonymous access')
-            raise AuthenticationError('%s (authenticating as %s%s)' % (
-                error.msg, who, (' from %s' % creds.source) if creds and creds.source else ''), status=error.status,
-                codes=error.codes, url=realm, hint=error.hint or 'check the credentials')
+            raise error.with_message('%s (authenticating as %s%s)' % (error.msg, who, (' from %s' % creds.source) if creds and creds.source else ''),
+                                     AuthenticationError, hint=error.hint or 'check the credentials')
         try:
             payload = json.loads(read_capped(response, MAX_TOKEN_BODY, 'token response').decode('utf-8'))
             value = payload.get('token') or payload.get('access_token')

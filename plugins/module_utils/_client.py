@@ -5,7 +5,9 @@
 """RegistryClient: the registry operations every module and plugin builds on.
 
 One client serves any number of registries, with one Transport (Session + auth state) per
-registry host, so a playbook run or a lookup with many terms shares pings and tokens.
+registry host, so a playbook run or a lookup with many terms shares pings and tokens. Its
+methods come by concern: transports, ping, manifests, blobs, tags, catalog, referrers, and
+the vendors' own APIs (Docker Hub, Google), which it hands out bound to its transports.
 """
 
 from __future__ import annotations
@@ -16,22 +18,30 @@ import re
 import threading
 import typing as t
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from ._auth import CATALOG_SCOPE, Authenticator, repository_scope
-from ._credentials import Credentials, find_credentials
+from ._credentials import find_credentials
 from ._errors import AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError
-from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform, compute_digest, verify_digest
-from ._reference import ImageReference
-from ._transport import ConnectionOptions, RequestLog, Transport, read_capped, read_json
-from ._hub import DockerHubAPI, HubAuth
-from ._vendors import VENDOR_ENDPOINTS, VendorEndpoints, google_manifests, google_tag_details, hub_search_query, parse_hub_search, parse_ratelimit
+from ._google import GoogleRepository, google_tag_details
+from ._hub import DockerHubAPI, HubAuth, parse_ratelimit, search as hub_search
+from ._digest import compute_digest, verify_digest
+from ._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform
+from ._reference import ImageReference, RegistryName
+from ._transport import ConnectionOptions, Credentials, RequestAuth, RequestLog, Transport, read_capped, read_json
+from ._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024
 MAX_LIST_BODY = 16 * 1024 * 1024
 MAX_PAGES = 10000
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*rel="?next"?')
+# cosign stores signatures, attestations and SBOMs under these tags of the image's digest (sha256-<hex>.sig, ...).
+COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
+
+# What a registry-level call takes: a registry on its own, or any reference on it (its repository is not used).
+Where = t.Union[ImageReference, RegistryName]
+AuthFactory = t.Callable[[Transport], RequestAuth]
 
 
 @dataclass(frozen=True)
@@ -81,8 +91,7 @@ def _not_found_as_missing(ref: ImageReference, reference: t.Optional[str] = None
     except NotFoundError as exc:
         what = '%s@%s' % (ref.name, reference) if reference and reference != ref.reference else str(ref)
         codes = '/'.join(exc.codes) or 'HTTP 404'
-        raise NotFoundError('image %s not found on registry %s: no such tag, digest or repository (%s)' % (what, ref.registry, codes),
-                            status=exc.status, codes=exc.codes, url=exc.url) from None
+        raise exc.with_message('image %s not found on registry %s: no such tag, digest or repository (%s)' % (what, ref.registry, codes)) from None
 
 
 def _manifest_path(ref: ImageReference, reference: t.Optional[str] = None) -> str:
@@ -96,28 +105,57 @@ def _blob_path(ref: ImageReference, digest: str) -> str:
 class RegistryClient:
     """Registry operations over HTTP API V2; raises RegistryError subclasses on failure."""
 
+    # Where vendor-only APIs are; tests replaying a vendor's responses from a local server set their own (see VendorEndpoints).
+    vendors: VendorEndpoints = VENDOR_ENDPOINTS
+
     def __init__(self, options: ConnectionOptions, log: t.Optional[RequestLog] = None) -> None:
         self.options = options
         self.log = log if log is not None else RequestLog()
         self._transports: t.Dict[str, Transport] = {}
         self._lock = threading.Lock()
 
-    def transport(self, ref: ImageReference) -> Transport:
-        """The one Transport for this reference's registry host, created on first use."""
+    # Transports
+
+    def _transport(self, key: t.Optional[str], base_url: str, registry: str, auth: AuthFactory) -> Transport:
+        """The one place Transports are built.
+
+        One per ``key`` (a registry's API host, a vendor API's URL) for the client's life, so
+        every call to a host shares its ping and tokens; ``key`` None gives a private one
+        (credentials under test stay out of the shared auth state).
+        """
+        if key is None:
+            return Transport(base_url, registry, self.options, self.log, auth)
         with self._lock:
-            transport = self._transports.get(ref.api_host)
+            transport = self._transports.get(key)
             if transport is None:
-                transport = Transport(ref.api_host, ref.registry, self.options, self.log)
-                registry, options = ref.registry, self.options
-                transport.auth = Authenticator(transport, lambda repository: find_credentials(registry, options, repository))
-                self._transports[ref.api_host] = transport
+                transport = self._transports[key] = Transport(base_url, registry, self.options, self.log, auth)
             return transport
 
-    def ping(self, ref: ImageReference) -> t.Optional[str]:
+    def transport(self, where: Where) -> Transport:
+        """The Transport of ``where``'s registry, whose auth finds credentials per repository (auth_method) on first need."""
+        registry, options, vendors = where.registry, self.options, self.vendors
+        return self._transport(where.api_host, options.base_url(where.api_host), registry, lambda transport: Authenticator(
+            transport, lambda repository: find_credentials(registry, options, repository, vendors)))
+
+    # Ping and credentials
+
+    def ping(self, where: Where) -> t.Optional[str]:
         """Check the registry answers the V2 API; return the auth scheme it asks for, if any."""
-        auth = self.transport(ref).auth
-        challenge = auth.ping() if auth is not None else None
-        return challenge.scheme if challenge else None
+        return _ping(self.transport(where))
+
+    def check_credentials(self, registry: RegistryName, credentials: Credentials) -> t.Optional[str]:
+        """Ping the registry and, when it asks for auth, GET /v2/ with exactly ``credentials``.
+
+        On a token registry this first fetches a token for no repository (the harmless scope
+        ``docker login`` uses too). Returns the auth scheme asked for (``basic``, ``bearer``), or
+        None for an open registry; refused credentials raise AuthenticationError.
+        """
+        transport = self._transport(None, self.options.base_url(registry.api_host), registry.registry,
+                                    lambda transport: Authenticator(transport, lambda _repository: credentials))
+        scheme = _ping(transport)
+        if scheme is not None:
+            transport.request('GET', '/v2/', operation='log in to %s' % registry.registry).close()
+        return scheme
 
     # Manifests
 
@@ -215,6 +253,20 @@ class RegistryClient:
         response.close()
         return True
 
+    def delete_tag(self, ref: ImageReference, tag: str) -> bool:
+        """OCI tag DELETE (Google: untag). False when the tag was already gone.
+
+        Raises UnsupportedError when the registry deletes manifests by digest only (distribution 2.x
+        answers 400 DIGEST_INVALID, Harbor 400 UNSUPPORTED, others 405): nothing was deleted then.
+        """
+        try:
+            return self.delete_manifest(ref.with_tag(tag))
+        except RegistryError as exc:
+            if exc.status == 405 or (exc.status == 400 and (not exc.codes or set(exc.codes) & {'DIGEST_INVALID', 'UNSUPPORTED'})):
+                raise exc.with_message('registry %s does not delete tags by name: DELETE of %s:%s answered HTTP %s %s' % (
+                    ref.registry, ref.name, tag, exc.status, '/'.join(exc.codes)), UnsupportedError, hint=None) from None
+            raise
+
     # Blobs
 
     def blob_exists(self, ref: ImageReference, digest: str) -> bool:
@@ -255,6 +307,28 @@ class RegistryClient:
             self.cancel_upload(target, location)
         return False
 
+    # A blob upload is a session (POST) and then its bytes (PUT); a session that will not be
+    # completed is cancelled (DELETE) rather than left to expire.
+
+    def start_upload(self, target: ImageReference, digest: str) -> str:
+        """POST to open an upload session for ``digest``; returns the URL to PUT its bytes to."""
+        transport = self.transport(target)
+        response = transport.request('POST', '/v2/%s/blobs/uploads/' % target.repository, scopes=[repository_scope(target.repository, 'pull,push')],
+                                     ok=(202,), operation='start upload of %s' % digest, repository=target.repository)
+        response.close()
+        location = response.headers.get('Location')
+        if not location:
+            raise RegistryError('registry %s opened an upload for %s without a Location header' % (target.registry, target.repository))
+        return location + ('&' if '?' in location else '?') + urlencode([('digest', digest)])
+
+    def finish_upload(self, target: ImageReference, digest: str, url: str, data: t.Any, size: t.Optional[int] = None) -> None:
+        """PUT a blob's bytes (or an iterable of chunks) to a session from ``start_upload``: a monolithic upload."""
+        headers = {'Content-Type': 'application/octet-stream'}
+        if size is not None:
+            headers['Content-Length'] = str(size)
+        self.transport(target).request('PUT', url, scopes=[repository_scope(target.repository, 'pull,push')], headers=headers, data=data,
+                                       ok=(201, 204), operation='upload blob %s' % digest, repository=target.repository).close()
+
     def cancel_upload(self, target: ImageReference, url: str) -> None:
         """DELETE an upload session that will not be completed; best effort (an abandoned one expires on its own)."""
         try:
@@ -267,108 +341,70 @@ class RegistryClient:
         """Monolithic upload: POST to open a session, then PUT the bytes (or an iterator of chunks) with ?digest=."""
         self.finish_upload(target, digest, self.start_upload(target, digest), data, size)
 
-    # Listing
+    # Tags
 
-    def _paged(self, ref: ImageReference, path: str, key: str, scopes: t.List[str], operation: str,
-               page_size: t.Optional[int]) -> t.Iterator[str]:
-        """The entries under ``key`` of every page, lazily: a consumer that stops early sends no more requests."""
-        for data in self._pages(ref, path, scopes, operation, page_size):
-            yield from data.get(key) or []  # "tags": null means none
+    def list_tags_detailed(self, ref: ImageReference, page_size: t.Optional[int] = None) -> TagListing:
+        """Every tag of a repository and, where the registry's listing carries them (Google), each tag's digest and created time."""
+        google = self.vendors.is_google(ref.registry)
+        listing = TagListing([], {})
+        for data in self.pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
+                               'list tags of %s' % ref.name, page_size):
+            listing.tags.extend(tag for tag in data.get('tags') or [] if isinstance(tag, str))  # "tags": null means none
+            if google:
+                listing.known.update(google_tag_details(data))
+        return listing
 
-    def _pages(self, ref: ImageReference, path: str, scopes: t.List[str], operation: str,
-               page_size: t.Optional[int]) -> t.Iterator[t.Dict[str, t.Any]]:
+    def list_tags(self, ref: ImageReference, page_size: t.Optional[int] = None) -> t.List[str]:
+        """Every tag of a repository, as :meth:`list_tags_detailed` lists them."""
+        return self.list_tags_detailed(ref, page_size).tags
+
+    # Catalog
+
+    def iter_catalog(self, registry: RegistryName, page_size: t.Optional[int] = 1000) -> t.Iterator[str]:
+        """Repository names of a registry, page by page as they are consumed; a refused catalog says so plainly."""
+        try:
+            for data in self.pages(registry, '/v2/_catalog', [CATALOG_SCOPE], 'list repositories of %s' % registry.registry, page_size):
+                yield from data.get('repositories') or []
+        except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+            hint = ('the catalog needs a user allowed to list repositories (registry:catalog:* on token registries); '
+                    'Docker Hub and GHCR offer no catalog')
+            if exc.hint and exc.hint.startswith('no credentials'):  # anonymous: say that first
+                hint = '%s; %s' % (exc.hint, hint)
+            raise exc.with_message('the catalog of registry %s (/v2/_catalog) is not available to these credentials: %s'
+                                   % (registry.registry, exc.msg), hint=hint) from None
+
+    # Paging (tags and catalog)
+
+    def pages(self, where: Where, path: str, scopes: t.List[str], operation: str,
+              page_size: t.Optional[int] = None) -> t.Iterator[t.Dict[str, t.Any]]:
         """Each page's JSON object, following ``Link: <...>; rel="next"`` (absolute or relative) until there is none.
 
         A first page refused with 400 PAGINATION_NUMBER_INVALID (distribution caps ``n`` at 1000)
         is asked again with a smaller ``n``: 1000, then 100, then none.
         """
-        transport = self.transport(ref)
+        transport = self.transport(where)
+        repository = where.repository if isinstance(where, ImageReference) else None
         url: t.Optional[str] = _with_page_size(path, page_size)
         pages = 0
         while url is not None:
             if pages >= MAX_PAGES:
-                raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, ref.registry, MAX_PAGES))
+                raise RegistryError('%s: registry %s kept sending more pages (over %d)' % (operation, where.registry, MAX_PAGES))
             try:
                 response = transport.request('GET', url, scopes=scopes, headers={'Accept': 'application/json'}, stream=True,
-                                             operation=operation, repository=ref.repository or None)
+                                             operation=operation, repository=repository)
             except RegistryError as exc:
                 page_size = _smaller_page_size(page_size) if pages == 0 and 'PAGINATION_NUMBER_INVALID' in exc.codes else None
                 if page_size is None:
                     raise
                 url = _with_page_size(path, page_size)
                 continue
-            data = read_json(response, MAX_LIST_BODY, operation, 'registry %s' % ref.registry)
+            data = read_json(response, MAX_LIST_BODY, operation, 'registry %s' % where.registry)
             pages += 1
             yield data if isinstance(data, dict) else {}
             match = _LINK_NEXT.search(response.headers.get('Link', ''))
             url = transport.url(match.group(1)) if match else None
 
-    def list_tags(self, ref: ImageReference, page_size: t.Optional[int] = None) -> t.List[str]:
-        return list(self._paged(ref, '/v2/%s/tags/list' % ref.repository, 'tags', [repository_scope(ref.repository, 'pull')],
-                                'list tags of %s' % ref.name, page_size))
-
-    def catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.List[str]:
-        """Every repository name of the registry ``ref`` points at (its repository part is ignored)."""
-        return list(self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size))
-
-    # registry_repo_delete: tag DELETE, Google's extended tag list, Docker Hub's API
-
-    def delete_tag(self, ref: ImageReference, tag: str) -> bool:
-        """OCI tag DELETE (Google: untag). False when the tag was already gone.
-
-        Raises UnsupportedError when the registry deletes manifests by digest only (distribution 2.x
-        answers 400 DIGEST_INVALID, Harbor 400 UNSUPPORTED, others 405): nothing was deleted then.
-        """
-        try:
-            return self.delete_manifest(ref.with_tag(tag))
-        except RegistryError as exc:
-            if exc.status == 405 or (exc.status == 400 and (not exc.codes or set(exc.codes) & {'DIGEST_INVALID', 'UNSUPPORTED'})):
-                raise UnsupportedError('registry %s does not delete tags by name: DELETE of %s:%s answered HTTP %s %s' % (
-                    ref.registry, ref.name, tag, exc.status, '/'.join(exc.codes)), status=exc.status, codes=exc.codes, url=exc.url) from None
-            raise
-
-    def google_manifests(self, ref: ImageReference) -> t.Dict[str, t.Dict[str, t.Any]]:
-        """Every manifest of a Google repository with its media type, tags and created time, from its tags/list ({} when missing)."""
-        found: t.Dict[str, t.Dict[str, t.Any]] = {}
-        try:
-            for data in self._pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
-                                    'list manifests of %s' % ref.name, None):
-                found.update(google_manifests(data))
-        except NotFoundError:
-            return {}
-        return found
-
-    def docker_hub(self, ref: ImageReference) -> DockerHubAPI:
-        """Docker Hub's own API (``vendors.hub_api_url``), one Transport per run whose auth is the Hub JWT, sent to that host only."""
-        base_url = self.vendors.hub_api_url.rstrip('/')
-        with self._lock:
-            transport = self._transports.get(base_url)
-            if transport is None:
-                transport = Transport(urlsplit(base_url).netloc, 'Docker Hub API', self.options, self.log)
-                transport.base_url = base_url
-                transport.auth = HubAuth(transport, find_credentials(ref.registry, self.options))  # type: ignore[assignment]
-                self._transports[base_url] = transport
-        return DockerHubAPI(transport, ref)
-
-    # registry_login: check credentials before they are stored
-
-    def check_credentials(self, ref: ImageReference, credentials: Credentials) -> t.Optional[str]:
-        """Ping ``ref``'s registry and, when it asks for auth, GET /v2/ with exactly ``credentials``.
-
-        On a token registry this first fetches a token for no repository (the harmless scope
-        ``docker login`` uses too). Returns the auth scheme asked for (``basic``, ``bearer``), or
-        None for an open registry; refused credentials raise AuthenticationError. A Transport of
-        its own keeps these credentials out of the client's per-host auth state.
-        """
-        transport = Transport(ref.api_host, ref.registry, self.options, self.log)
-        transport.auth = Authenticator(transport, lambda _repository: credentials)
-        challenge = transport.auth.ping()
-        if challenge is None:
-            return None
-        transport.request('GET', '/v2/', operation='log in to %s' % ref.registry).close()
-        return challenge.scheme
-
-    # Referrers (registry_tag, registry_manifest_info: issue 6)
+    # Referrers
 
     def list_referrers(self, ref: ImageReference, digest: str) -> t.List[t.Dict[str, t.Any]]:
         """What refers to ``digest``: the OCI 1.1 referrers API, else (404) the ``sha256-<hex>`` tag index.
@@ -395,71 +431,47 @@ class RegistryClient:
             'annotations': entry.get('annotations') or {}, 'size': entry.get('size'), 'kind': 'referrer', 'tag': fallback,
         } for entry in index.data.get('manifests') or [] if isinstance(entry, dict) and entry.get('digest')]
 
-    # Listing and search (registry_search_info, registry_tags_info)
+    def referrers(self, ref: ImageReference, digest: str) -> t.List[t.Dict[str, t.Any]]:
+        """What refers to ``digest``: :meth:`list_referrers`, then cosign's ``sha256-<hex>.sig``/``.att``/``.sbom`` tags.
 
-    # Where vendor-only APIs are; tests replaying a vendor's responses from a local server set their own (see VendorEndpoints).
-    vendors: VendorEndpoints = VENDOR_ENDPOINTS
+        Each cosign tag costs one HEAD; one that exists is listed with ``kind`` ``cosign``, its
+        ``tag``, ``artifact_type`` ``cosign/<suffix>`` and no media type (it is not read).
+        """
+        found = self.list_referrers(ref, digest)
+        for suffix in COSIGN_SUFFIXES:
+            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
+            try:
+                cosign_digest = self.head_manifest(ref.with_tag(tag)).digest
+            except NotFoundError:
+                continue
+            found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
+                          'media_type': None, 'annotations': {}})
+        return found
 
-    def iter_catalog(self, ref: ImageReference, page_size: t.Optional[int] = 1000) -> t.Iterator[str]:
-        """Repository names of ``ref``'s registry, page by page as they are consumed; a refused catalog says so plainly."""
-        try:
-            yield from self._paged(ref, '/v2/_catalog', 'repositories', [CATALOG_SCOPE], 'list repositories of %s' % ref.registry, page_size)
-        except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
-            hint = ('the catalog needs a user allowed to list repositories (registry:catalog:* on token registries); '
-                    'Docker Hub and GHCR offer no catalog')
-            if exc.hint and exc.hint.startswith('no credentials'):  # anonymous: say that first
-                hint = '%s; %s' % (exc.hint, hint)
-            raise type(exc)('the catalog of registry %s (/v2/_catalog) is not available to these credentials: %s' % (ref.registry, exc.msg),
-                            status=exc.status, codes=exc.codes, url=exc.url, hint=hint) from None
+    # Vendors' own APIs
 
-    def search_docker_hub(self, ref: ImageReference, query: str, limit: int) -> t.List[t.Dict[str, t.Any]]:
-        """Docker Hub's search API (``/v1/search``), page by page until ``limit`` results or the last page."""
-        transport = self.transport(ref)
-        operation = 'search Docker Hub for %r' % query
-        results: t.List[t.Dict[str, t.Any]] = []
-        page = 1
-        while len(results) < limit and page <= MAX_PAGES:
-            url = '%s?%s' % (self.vendors.hub_search_url, urlencode(hub_search_query(query, limit, page)))
-            response = transport.request('GET', url, headers={'Accept': 'application/json'}, stream=True, operation=operation)
-            found, pages = parse_hub_search(read_json(response, MAX_LIST_BODY, operation, 'registry %s' % ref.registry))
-            results.extend(found)
-            if not found or page >= pages:
-                break
-            page += 1
-        return results[:limit]
+    def search_docker_hub(self, registry: RegistryName, query: str, limit: int) -> t.List[t.Dict[str, t.Any]]:
+        """Docker Hub's search API (``vendors.hub_search_url``), page by page until ``limit`` results or the last page."""
+        return hub_search(self.transport(registry), self.vendors.hub_search_url, query, limit)
 
-    def list_tags_detailed(self, ref: ImageReference, page_size: t.Optional[int] = None) -> TagListing:
-        """Every tag of a repository and, where the registry's listing carries them (Google), each tag's digest and created time."""
-        google = self.vendors.is_google(ref.registry)
-        listing = TagListing([], {})
-        for data in self._pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
-                                'list tags of %s' % ref.name, page_size):
-            listing.tags.extend(tag for tag in data.get('tags') or [] if isinstance(tag, str))  # "tags": null means none
-            if google:
-                listing.known.update(google_tag_details(data))
-        return listing
+    def docker_hub(self, ref: ImageReference) -> DockerHubAPI:
+        """Docker Hub's own API (``vendors.hub_api_url``), one Transport per run whose auth is the Hub JWT, sent to that host only."""
+        registry, options, vendors = ref.registry, self.options, self.vendors
+        base_url = vendors.hub_api_url.rstrip('/')
+        transport = self._transport(base_url, base_url, 'Docker Hub API',
+                                    lambda transport: HubAuth(transport, find_credentials(registry, options, vendors=vendors)))
+        return DockerHubAPI(transport, ref)
 
-    # Pipelined blob upload (performance of issues 6 and 10): the copy engine opens the upload
-    # session (POST) while the source blob is being opened, then sends the bytes (PUT).
+    def google(self, ref: ImageReference) -> GoogleRepository:
+        """A repository on a Google registry, read through Google's extended ``tags/list``."""
+        return GoogleRepository(self, ref)
 
-    def start_upload(self, target: ImageReference, digest: str) -> str:
-        """POST to open an upload session for ``digest``; returns the URL to PUT its bytes to."""
-        transport = self.transport(target)
-        response = transport.request('POST', '/v2/%s/blobs/uploads/' % target.repository, scopes=[repository_scope(target.repository, 'pull,push')],
-                                     ok=(202,), operation='start upload of %s' % digest, repository=target.repository)
-        response.close()
-        location = response.headers.get('Location')
-        if not location:
-            raise RegistryError('registry %s opened an upload for %s without a Location header' % (target.registry, target.repository))
-        return location + ('&' if '?' in location else '?') + urlencode([('digest', digest)])
 
-    def finish_upload(self, target: ImageReference, digest: str, url: str, data: t.Any, size: t.Optional[int] = None) -> None:
-        """PUT a blob's bytes (or an iterable of chunks) to a session from ``start_upload``: a monolithic upload."""
-        headers = {'Content-Type': 'application/octet-stream'}
-        if size is not None:
-            headers['Content-Length'] = str(size)
-        self.transport(target).request('PUT', url, scopes=[repository_scope(target.repository, 'pull,push')], headers=headers, data=data,
-                                       ok=(201, 204), operation='upload blob %s' % digest, repository=target.repository).close()
+def _ping(transport: Transport) -> t.Optional[str]:
+    """The auth scheme a registry's Transport was challenged with at ``/v2/`` (pinged once), or None when open."""
+    auth = transport.auth
+    challenge = auth.ping() if isinstance(auth, Authenticator) else None
+    return challenge.scheme if challenge else None
 
 
 def _with_page_size(path: str, page_size: t.Optional[int]) -> str:
@@ -488,5 +500,13 @@ def parse_platform(text: t.Optional[str], option: str = 'platform') -> t.Optiona
         return None
     try:
         return Platform.parse(text)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s' % (option, exc)) from None
+
+
+def parse_registry(text: t.Any, option: str = 'registry') -> RegistryName:
+    """Parse an option that names a registry (``host[:port]``) with the one grammar, naming the option when it is wrong."""
+    try:
+        return RegistryName.parse(text)
     except ValueError as exc:
         raise InvalidInputError('%s: %s' % (option, exc)) from None

@@ -297,14 +297,9 @@ def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.S
         except RegistryError as exc:
             if not written:
                 raise
-            raise annotated(exc, '%s (tags already written: %s)' % (exc.msg, ', '.join(written))) from None
+            raise exc.with_message('%s (tags already written: %s)' % (exc.msg, ', '.join(written))) from None
         written.append(name)
     return CopiedImage(manifest.digest, manifest.media_type, manifest.raw, tuple(c['platform'] for c in manifest.children))
-
-
-def annotated(exc: RegistryError, msg: str) -> RegistryError:
-    """The same kind of error with a message that says more (what was being done, what was already written)."""
-    return type(exc)(msg, status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
 
 
 def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check_mode: bool = False,

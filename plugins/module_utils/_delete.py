@@ -178,7 +178,7 @@ class GoogleDeletes(DeleteStrategy):
     def listing(self) -> t.Dict[str, t.Dict[str, t.Any]]:
         """Every manifest, tagged or not, with its tags and media type: Google's tag list names them all."""
         if self._listing is None:
-            self._listing = self.client.google_manifests(self.repo)
+            self._listing = self.client.google(self.repo).manifests()
         return self._listing
 
     def find_tag(self, tag: str) -> t.Tuple[bool, t.Optional[str]]:
@@ -414,9 +414,9 @@ class RepositoryDeleter:
         except UnsupportedError as exc:
             if exc.status != 405:
                 raise self._partial(exc) from None
-            raise self._partial(UnsupportedError(
+            raise self._partial(exc.with_message(
                 'registry %s refuses to delete manifests in %s (HTTP 405 %s): deletes are disabled on it' % (
-                    self.repo.registry, self.repo.name, '/'.join(exc.codes)), status=405, codes=exc.codes, url=exc.url,
+                    self.repo.registry, self.repo.name, '/'.join(exc.codes)),
                 hint='on a distribution registry set storage.delete.enabled: true (or REGISTRY_STORAGE_DELETE_ENABLED=true); '
                      'GHCR and Docker Hub do not delete through the registry API')) from None
         except RegistryError as exc:
@@ -437,8 +437,7 @@ class RepositoryDeleter:
 
     def _partial(self, exc: RegistryError) -> RegistryError:
         done = ', '.join('%s (%s)' % (d['tag'], d['digest']) if d['tag'] else str(d['digest']) for d in self.out.deleted)
-        return type(exc)('%s; %s' % (exc.msg, 'already deleted before this failure: %s' % done if done else 'nothing was deleted'),
-                         status=exc.status, codes=exc.codes, url=exc.url, hint=exc.hint)
+        return exc.with_message('%s; %s' % (exc.msg, 'already deleted before this failure: %s' % done if done else 'nothing was deleted'))
 
 
 def parse_names(values: t.Sequence[t.Any], option: str, validate: t.Callable[[str], str]) -> t.List[str]:

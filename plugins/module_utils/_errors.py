@@ -29,6 +29,8 @@ _SECRET_PATTERNS = (
 )
 
 _known_secrets: t.Set[str] = set()
+# RegistryError.with_message's default for ``hint``: keep the error's own (None is a hint of its own: none).
+_KEEP = object()
 
 
 def register_secret(value: t.Optional[str]) -> None:
@@ -70,6 +72,21 @@ class RegistryError(Exception):
     def details(self) -> t.Dict[str, t.Any]:
         """Extra keys for a failed task result."""
         return {'error_kind': self.kind, 'status': self.status, 'registry_codes': list(self.codes), 'url': self.url}
+
+    def with_message(self, msg: str, kind: t.Optional[t.Type['RegistryError']] = None, hint: t.Any = _KEEP) -> 'RegistryError':
+        """The same error told another way: a new message, optionally another class or hint.
+
+        Every other field (status, codes, url, the hint unless one is given, and any field added
+        later) is copied from this error, so re-raising with more context cannot lose one.
+        """
+        cls = kind or type(self)
+        error = cls.__new__(cls)
+        error.__dict__.update(self.__dict__)
+        error.msg = redact(msg)
+        if hint is not _KEEP:
+            error.hint = hint
+        Exception.__init__(error, error.message)
+        return error
 
 
 class InvalidInputError(RegistryError):

@@ -2,12 +2,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 # This is a private module_utils file of oci.registry: do not use it from other collections.
-"""Docker Hub's own API (hub.docker.com), which is not the registry API.
+"""Docker Hub: its own APIs beside the registry API, and the rate-limit headers its registry sends.
 
-Docker Hub's registry answers 405 to manifest DELETE: tags and repositories are deleted through
-this API, with a JWT from ``POST /v2/auth/token {identifier, secret}``. Paths and constants live
-in ``_vendors.py``; ``RegistryClient.docker_hub(ref)`` hands out a ``DockerHubAPI`` whose
-Transport sends the JWT to the Hub API host only.
+- Search (``index.docker.io/v1/search``): Docker Hub has no catalog; registry_search_info asks this.
+- The Hub API (``hub.docker.com``): Docker Hub's registry answers 405 to manifest DELETE, so tags
+  and repositories are deleted through this API, with a JWT from ``POST /v2/auth/token
+  {identifier, secret}``. ``RegistryClient.docker_hub(ref)`` hands out a ``DockerHubAPI`` whose
+  Transport sends the JWT to the Hub API host only.
+
+Which hosts are Docker Hub's, and the APIs' URLs, are decided in ``_vendors.py``.
 """
 
 from __future__ import annotations
@@ -15,19 +18,111 @@ from __future__ import annotations
 import json
 import time
 import typing as t
+from urllib.parse import urlencode
 
-from ._credentials import Credentials
 from ._errors import AuthenticationError, NotFoundError, RegistryError, register_secret
 from ._reference import ImageReference
-from ._transport import Transport, read_json
-from ._vendors import HUB_TOKEN_LIFETIME, HUB_TOKEN_PATH, hub_repository_path, hub_tag_digest, hub_tag_path, hub_tags_path
+from ._transport import Credentials, Transport, read_json
 
 MAX_HUB_BODY = 16 * 1024 * 1024
 MAX_HUB_PAGES = 10000
+HUB_TOKEN_PATH = '/v2/auth/token'  # POST {"identifier", "secret"} -> {"access_token"}: a JWT valid for 10 minutes
+HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
+HUB_PAGE_SIZE = 100
+SEARCH_MAX_PAGE = 100  # the search API's largest n
+
+
+def parse_ratelimit(headers: t.Mapping[str, str]) -> t.Optional[t.Dict[str, t.Any]]:
+    """Docker Hub's ``ratelimit-limit: 100;w=21600`` headers as a dict, or None when absent."""
+    limit, remaining = headers.get('ratelimit-limit'), headers.get('ratelimit-remaining')
+    if not limit and not remaining:
+        return None
+
+    def split(value: t.Optional[str]) -> t.Tuple[t.Optional[int], t.Optional[int]]:
+        if not value:
+            return None, None
+        count, _sep, rest = value.partition(';')
+        window = rest.strip()[2:] if rest.strip().startswith('w=') else ''
+        return (int(count) if count.strip().isdigit() else None, int(window) if window.isdigit() else None)
+
+    lim, window = split(limit)
+    rem, window2 = split(remaining)
+    return {'limit': lim, 'remaining': rem, 'window_seconds': window or window2, 'source': headers.get('docker-ratelimit-source')}
+
+
+# --- search -----------------------------------------------------------------------------------
+
+def hub_search_query(query: str, page_size: int, page: int) -> t.List[t.Tuple[str, t.Any]]:
+    return [('q', query), ('n', max(1, min(page_size, SEARCH_MAX_PAGE))), ('page', page)]
+
+
+def parse_hub_search(data: t.Any) -> t.Tuple[t.List[t.Dict[str, t.Any]], int]:
+    """Docker Hub's ``/v1/search`` answer as (results, number of pages); every result has ``name``."""
+    if not isinstance(data, dict):
+        return [], 0
+    results = []
+    for entry in data.get('results') or []:
+        if isinstance(entry, dict) and isinstance(entry.get('name'), str):
+            results.append({
+                'name': entry['name'],
+                'description': entry.get('description'),
+                'star_count': entry.get('star_count'),
+                'is_official': entry.get('is_official'),
+                'is_automated': entry.get('is_automated'),
+            })
+    pages = data.get('num_pages')
+    return results, pages if isinstance(pages, int) else 0
+
+
+def search(transport: Transport, search_url: str, query: str, limit: int) -> t.List[t.Dict[str, t.Any]]:
+    """Docker Hub's search API, page by page until ``limit`` results or the last page.
+
+    ``transport`` is the Docker Hub registry's: the search host is another host, so no
+    credentials are sent to it.
+    """
+    operation = 'search Docker Hub for %r' % query
+    results: t.List[t.Dict[str, t.Any]] = []
+    page = 1
+    while len(results) < limit and page <= MAX_HUB_PAGES:
+        url = '%s?%s' % (search_url, urlencode(hub_search_query(query, limit, page)))
+        response = transport.request('GET', url, headers={'Accept': 'application/json'}, stream=True, operation=operation)
+        found, pages = parse_hub_search(read_json(response, MAX_HUB_BODY, operation, 'registry %s' % transport.registry))
+        results.extend(found)
+        if not found or page >= pages:
+            break
+        page += 1
+    return results[:limit]
+
+
+# --- the Hub API: tags and repositories -------------------------------------------------------
+
+def hub_repository_path(repository: str) -> str:
+    """Hub API path of a repository (``library/nginx``, ``team/app``): DELETE removes the repository."""
+    return '/v2/repositories/%s/' % repository
+
+
+def hub_tag_path(repository: str, tag: str) -> str:
+    """Hub API path of one tag: GET describes it, DELETE removes only this tag."""
+    return '/v2/repositories/%s/tags/%s/' % (repository, tag)
+
+
+def hub_tags_path(repository: str) -> str:
+    return '/v2/repositories/%s/tags/?page_size=%d' % (repository, HUB_PAGE_SIZE)
+
+
+def hub_tag_digest(entry: t.Mapping[str, t.Any]) -> t.Optional[str]:
+    """A Hub tag's manifest digest: its top-level ``digest``, else the one image's digest when it has one image."""
+    digest = entry.get('digest')
+    if isinstance(digest, str) and digest:
+        return digest
+    images = entry.get('images') or []
+    if len(images) == 1 and isinstance(images[0], dict) and images[0].get('digest'):
+        return str(images[0]['digest'])
+    return None
 
 
 class HubAuth:
-    """The Hub API's auth for a Transport: a JWT fetched once from username + password (or access token)."""
+    """The Hub API's ``RequestAuth``: a JWT fetched once from username + password (or access token), renewed before it expires."""
 
     def __init__(self, transport: Transport, credentials: t.Optional[Credentials]) -> None:
         self.transport = transport
@@ -59,8 +154,7 @@ class HubAuth:
                                        data=json.dumps({'identifier': creds.username, 'secret': secret}), operation='Docker Hub API login')
         if response.status_code != 200:
             error = self.transport.error(response, 'Docker Hub API login as %s' % creds.username, url)
-            raise AuthenticationError(error.msg, status=error.status, codes=error.codes, url=error.url,
-                                      hint='check the Docker Hub username and password or access token')
+            raise error.with_message(error.msg, AuthenticationError, hint='check the Docker Hub username and password or access token')
         body = read_json(response, MAX_HUB_BODY, 'Docker Hub API login', 'the Docker Hub API')
         token = body.get('access_token') if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:

@@ -11,7 +11,6 @@ import typing as t
 from dataclasses import dataclass
 
 from ._digest import compute_digest
-from ._digest import verify_digest  # noqa: F401 pylint: disable=unused-import  # re-exported for the client
 from ._errors import RegistryError
 
 OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -131,6 +130,11 @@ class Manifest:
     @property
     def layers(self) -> t.List[t.Dict[str, t.Any]]:
         return [layer for layer in self.data.get('layers') or [] if isinstance(layer, dict)]
+
+    @property
+    def image_size(self) -> int:
+        """Bytes of the config and every layer as the descriptors state them (what a pull of this image downloads)."""
+        return sum(int(d.get('size') or 0) for d in [self.config_descriptor or {}] + self.layers)
 
     @property
     def blobs(self) -> t.List[t.Dict[str, t.Any]]:

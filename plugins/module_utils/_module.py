@@ -77,7 +77,7 @@ def run_module(module: AnsibleModule, run: Runner) -> None:
     module.exit_json(**result)
 
 
-# A second set of connection options for another registry (registry_tag's source_auth: issue 6)
+# A second set of connection options, for a second registry in one task (registry_tag's source_auth)
 
 # The common options as a dict option's suboptions: no defaults and no env fallbacks, so an unset one inherits the task's value.
 CONNECTION_SUBOPTIONS: t.Dict[str, t.Dict[str, t.Any]] = {

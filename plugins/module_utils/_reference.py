@@ -112,6 +112,24 @@ def _validate_path(path: str, what: str, text: str) -> None:
                                     'and start and end with a letter or digit')
 
 
+def _refuse_whitespace_and_scheme(text: str, what: str, help_text: str) -> None:
+    """What no name may hold, a reference or a registry: whitespace, a URL scheme."""
+    if any(char.isspace() for char in text):
+        raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
+    if "://" in text:
+        scheme = _SCHEME_RE.match(text)
+        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
+        raise _fail(what, text, f'remove the scheme "{shown}"; {help_text}')
+
+
+def _refuse_edge_slashes(name: str, what: str, text: str, help_text: str) -> None:
+    """A leading or trailing "/" is refused, never stripped, in a reference and in a registry alike."""
+    if name.startswith("/"):
+        raise _fail(what, text, f'remove the leading "/"; {help_text}')
+    if name.endswith("/"):
+        raise _fail(what, text, f'remove the trailing "/"; {help_text}')
+
+
 def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, str | None, str | None]:
     """Split and validate ``text``; return (registry, repository, tag, digest), normalized."""
     if not isinstance(text, str):
@@ -121,12 +139,7 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
         raise _fail(what, text, f"the {what} is empty; {help_text}")
     if _IMAGE_ID_RE.fullmatch(text):
         raise _fail(what, text, f"a 64-character hex string is an image ID, not a repository name; {help_text}")
-    if any(char.isspace() for char in text):
-        raise _fail(what, text, f"the {what} contains whitespace; {help_text}")
-    if "://" in text:
-        scheme = _SCHEME_RE.match(text)
-        shown = scheme.group(0) if scheme else text[:text.index("://") + 3]
-        raise _fail(what, text, f'remove the scheme "{shown}"; {help_text}')
+    _refuse_whitespace_and_scheme(text, what, help_text)
 
     name, at, digest_text = text.partition("@")
     digest: str | None = None
@@ -144,10 +157,7 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
 
     if not name:
         raise _fail(what, text, f"the repository is missing; {help_text}")
-    if name.startswith("/"):
-        raise _fail(what, text, f'remove the leading "/"; {help_text}')
-    if name.endswith("/"):
-        raise _fail(what, text, f'remove the trailing "/"; {help_text}')
+    _refuse_edge_slashes(name, what, text, help_text)
     if "//" in name:
         raise _fail(what, text, f'"//" makes an empty path component; {help_text}')
 
@@ -162,6 +172,67 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
     if len(repository) > MAX_NAME_LENGTH:
         raise _fail(what, text, f'repository "{repository}" is {len(repository)} characters long; at most {MAX_NAME_LENGTH} are accepted')
     return registry, repository, tag, digest
+
+
+_REGISTRY_HELP = "expected host[:port], like registry.example.com:5000, quay.io or docker.io"
+
+
+def _split_registry(text: str) -> str:
+    """Validate a registry on its own (``host[:port]``, no scheme, no path); return it normalized."""
+    what = "registry"
+    if not isinstance(text, str):
+        raise ValueError(f"invalid registry {text!r}: expected a string, got {type(text).__name__}")
+    if not text:
+        raise _fail(what, text, f"the registry is empty; {_REGISTRY_HELP}")
+    _refuse_whitespace_and_scheme(text, what, _REGISTRY_HELP)
+    # "registry.example.com/" is refused, not stripped: every option that names a registry answers it alike.
+    _refuse_edge_slashes(text, what, text, _REGISTRY_HELP)
+    if "/" in text:
+        raise _fail(what, text, f'a registry has no path ("{text[text.index("/"):]}"); {_REGISTRY_HELP}')
+    if not _is_registry(text):
+        raise _fail(what, text, 'a registry host has a "." or a ":port", or is localhost (Docker Hub is docker.io); '
+                                'a bare name is a Docker Hub repository, not a registry')
+    return _normalize_registry(text, what, text)
+
+
+@dataclass(frozen=True)
+class RegistryName:
+    """A registry on its own, for registry-level calls (ping, catalog, search, credential checks).
+
+    ``registry`` is the normalized ``host[:port]`` of the same grammar as an ImageReference's
+    registry (``docker.io`` for Docker Hub); build it with :meth:`parse`.
+    """
+
+    registry: str
+
+    @classmethod
+    def parse(cls, text: str) -> RegistryName:
+        """Parse ``host[:port]``; a scheme, a path or a trailing "/" is refused. Raises ValueError naming what is wrong."""
+        return cls(_split_registry(text))
+
+    @property
+    def host(self) -> str:
+        """The host without the port (an IPv6 literal keeps its brackets)."""
+        if self.registry.startswith("["):
+            return self.registry[:self.registry.index("]") + 1]
+        return self.registry.partition(":")[0]
+
+    @property
+    def port(self) -> int | None:
+        rest = self.registry[len(self.host):]
+        return int(rest[1:]) if rest.startswith(":") else None
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.registry == DOCKER_HUB
+
+    @property
+    def api_host(self) -> str:
+        """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
+        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
+
+    def __str__(self) -> str:
+        return self.registry
 
 
 @dataclass(frozen=True)
@@ -208,13 +279,18 @@ class ImageReference:
         return str(cls.parse(text, default_tag=default_tag))
 
     @property
+    def registry_name(self) -> RegistryName:
+        """The registry this reference is on, for registry-level calls."""
+        return RegistryName(self.registry)
+
+    @property
     def is_docker_hub(self) -> bool:
-        return self.registry == DOCKER_HUB
+        return self.registry_name.is_docker_hub
 
     @property
     def api_host(self) -> str:
         """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
-        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
+        return self.registry_name.api_host
 
     @property
     def name(self) -> str:
@@ -253,6 +329,7 @@ __all__ = (
     "MAX_NAME_LENGTH",
     "MAX_TAG_LENGTH",
     "ImageReference",
+    "RegistryName",
     "validate_digest",
     "validate_tag",
 )

@@ -28,8 +28,6 @@ from ._transport import body_chunks
 # Blobs move in chunks of this size: memory stays bounded whatever the blob's size.
 CHUNK_SIZE = 1024 * 1024
 
-# cosign keeps signatures, attestations and SBOMs under tags named after the image digest.
-COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
 
 
 class ImageStore:
@@ -154,17 +152,7 @@ class RegistryRepository(ImageStore):
         return self.client.mount_blob(self.ref, digest, t.cast(RegistryRepository, source).ref.repository)
 
     def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
-        return self.client.list_referrers(self.ref, digest) + self._cosign_tags(digest)
-
-    def _cosign_tags(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
-        found = []
-        for suffix in COSIGN_SUFFIXES:
-            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
-            cosign_digest = self.manifest_digest(tag)
-            if cosign_digest:
-                found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
-                              'media_type': None, 'annotations': {}})
-        return found
+        return self.client.referrers(self.ref, digest)
 
 
 class SizedChunks:

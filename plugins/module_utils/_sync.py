@@ -306,8 +306,7 @@ class Sync:
             try:
                 found = self.source_client.list_tags_detailed(entry.source)
             except NotFoundError as exc:
-                raise NotFoundError('source repository %s not found (%s)' % (entry.source.name, exc.msg), status=exc.status,
-                                    codes=exc.codes, url=exc.url) from None
+                raise exc.with_message('source repository %s not found (%s)' % (entry.source.name, exc.msg)) from None
             selected = select_tags(found.tags, None, None)
             selected = [s for s in selected if entry.selection.matches(s['tag'])]
             ranked, _digests, _created = rank_tags(self.source_client, entry.source, found, selected, entry.selection.sort,

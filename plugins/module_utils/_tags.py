@@ -35,20 +35,6 @@ _SEMVER = re.compile(r'^[vV]?(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][
 _RFC3339 = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))?$')
 
 
-def parse_registry(text: t.Any, option: str = 'registry') -> ImageReference:
-    """A registry host (``registry.example.com[:port]``, ``localhost:5000``, ``docker.io``) as a reference without repository."""
-    if not isinstance(text, str) or not text or '/' in text:
-        raise InvalidInputError('%s must be a registry host such as registry.example.com, 127.0.0.1:5000 or docker.io, got %r' % (option, text))
-    try:
-        ref = ImageReference.parse_repository('%s/x' % text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, str(exc).replace('%s/x' % text, text))) from None
-    if ref.repository not in ('x', 'library/x'):  # the first component was not a host (no ".", ":" and not localhost)
-        raise InvalidInputError('%s %r is not a registry host: a host has a "." or a ":port", or is localhost (Docker Hub is docker.io)'
-                                % (option, text))
-    return ImageReference(ref.registry, '')
-
-
 def parse_repository(text: t.Any, option: str = 'repository') -> ImageReference:
     """``[registry[:port]/]repository`` without tag or digest, normalized like an image reference."""
     if not isinstance(text, str):

@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ._errors import (
     MAX_ERROR_BODY,
+    InvalidInputError,
     RegistryConnectionError,
     RegistryError,
     ResponseTooLargeError,
@@ -44,9 +45,6 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 
-if t.TYPE_CHECKING:
-    from ._auth import Authenticator
-
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 SAFE_METHODS = frozenset(('GET', 'HEAD'))
 MAX_REDIRECTS = 5
@@ -57,8 +55,39 @@ USER_AGENT = 'oci.registry-ansible-collection'
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """What a credential source found for a registry; the secrets are never shown by ``repr``."""
+
+    username: t.Optional[str] = None
+    password: t.Optional[str] = None
+    token: t.Optional[str] = None  # a ready bearer token (also tried as a refresh token when refused)
+    identity_token: t.Optional[str] = None  # an OAuth2 refresh token, e.g. docker config's identitytoken
+    source: str = ''
+
+    def __repr__(self) -> str:  # never show secrets, even in a debugger or a traceback
+        return 'Credentials(username=%r, source=%r)' % (self.username, self.source)
+
+
+class RequestAuth(t.Protocol):
+    """How a Transport authenticates its requests to its own host.
+
+    The registry's ``Authenticator`` (challenges, Basic, Bearer tokens) and Docker Hub's API
+    ``HubAuth`` (a JWT from a login call) both implement it.
+    """
+
+    def apply(self, headers: t.Dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
+        """Put the Authorization header for these scopes on a request to the transport's host."""
+
+    def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
+        """After a 401: True when sending the request once more, with fresh credentials, is worth it."""
+
+    def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
+        """The credentials requests on ``repository`` use (None: no repository), or None when anonymous."""
+
+
+@dataclass(frozen=True)
 class ConnectionOptions:
-    """The common connection and auth options of every module and lookup (DESIGN.md)."""
+    """The common connection and auth options of every module and lookup (``REGISTRY_ARGSPEC`` in _module.py)."""
 
     username: t.Optional[str] = None
     password: t.Optional[str] = None
@@ -89,6 +118,24 @@ class ConnectionOptions:
         if not self.validate_certs:
             return False
         return self.ca_cert or True
+
+    def base_url(self, api_host: str) -> str:
+        """``https://host[:port]``, or ``http://`` with ``plain_http``."""
+        return '%s://%s' % ('http' if self.plain_http else 'https', api_host)
+
+    def explicit_credentials(self) -> t.Optional[Credentials]:
+        """The credentials these options give themselves (``username``/``password`` or ``token``), else None.
+
+        The options' env fallbacks (``OCI_REGISTRY_*``) count as given; auth files do not.
+        """
+        if self.username is not None and self.password is not None:
+            return Credentials(self.username, self.password, source='the username/password options')
+        if self.token:
+            return Credentials(self.username, token=self.token, source='the token option')
+        if self.username is not None or self.password is not None:
+            raise InvalidInputError('username and password must be given together (only %s is set)' % (
+                'username' if self.username is not None else 'password'))
+        return None
 
 
 class RequestRecord(t.NamedTuple):
@@ -182,15 +229,20 @@ def body_chunks(response: t.Any, size: int, what: str) -> t.Iterator[bytes]:
 
 
 class Transport:
-    """HTTP to one registry host, with its own Session, auth and TLS settings."""
+    """HTTP to one host (a registry's API host, or a vendor's API), with its own Session, auth and TLS settings.
 
-    def __init__(self, api_host: str, registry: str, options: ConnectionOptions, log: RequestLog) -> None:
-        self.api_host = api_host
+    ``base_url`` is ``scheme://host[:port]`` (credentials go to that origin only), ``registry``
+    names the registry in messages, and ``auth`` builds the RequestAuth from the transport it
+    serves (auth needs the transport to ping and fetch tokens), or is None for no auth.
+    """
+
+    def __init__(self, base_url: str, registry: str, options: ConnectionOptions, log: RequestLog,
+                 auth: t.Optional[t.Callable[['Transport'], RequestAuth]] = None) -> None:
+        self.base_url = base_url.rstrip('/')
+        self.api_host = urlsplit(self.base_url).netloc
         self.registry = registry
         self.options = options
         self.log = log
-        self.base_url = '%s://%s' % ('http' if options.plain_http else 'https', api_host)
-        self.auth: t.Optional['Authenticator'] = None
         self.session = requests.Session()
         self.session.headers['User-Agent'] = USER_AGENT
         count = max(0, int(options.retries))
@@ -203,6 +255,7 @@ class Transport:
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)
+        self.auth: t.Optional[RequestAuth] = auth(self) if auth is not None else None
 
     def url(self, path_or_url: str) -> str:
         return urljoin(self.base_url + '/', path_or_url)

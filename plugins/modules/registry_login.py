@@ -38,7 +38,8 @@ options:
     description:
       - The registry to log in to, as C(host[:port]) (V(registry.example.com:5000), V(quay.io), V(ghcr.io)).
         Docker Hub is V(docker.io) (V(index.docker.io) and V(registry-1.docker.io) are the same).
-      - No scheme and no path. The connection uses the common options (O(plain_http), O(ca_cert), O(validate_certs)).
+      - No scheme, no path and no trailing C(/), as in every option that names a registry. The connection uses the
+        common options (O(plain_http), O(ca_cert), O(validate_certs)).
     type: str
     required: true
   state:
@@ -179,32 +180,32 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._authfile import AuthFile, apply, default_auth_file, parse_registry, plan
-from ansible_collections.oci.registry.plugins.module_utils._credentials import OptionsSource
+from ansible_collections.oci.registry.plugins.module_utils._authfile import AuthFile, apply, default_auth_file, plan
+from ansible_collections.oci.registry.plugins.module_utils._client import parse_registry
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 
 def run(client, params, check_mode):
-    ref = parse_registry(params['registry'])
+    registry = parse_registry(params['registry'])
     path, chosen_by = (params['auth_file'], 'auth_file') if params['auth_file'] else default_auth_file(params['docker_config'])
     auth = AuthFile(path).load()
     creds, verified = None, False
     if params['state'] == 'present':
-        creds = OptionsSource(client.options).credentials(ref.registry)
+        creds = client.options.explicit_credentials()
         if creds is None:
             raise InvalidInputError('state=present needs the credentials to store: username and password, or token '
                                     '(or OCI_REGISTRY_USERNAME and OCI_REGISTRY_PASSWORD, or OCI_REGISTRY_TOKEN)')
         if params['verify']:  # before anything is written: refused credentials leave the file as it was
-            verified = client.check_credentials(ref, creds) is not None
-    keys_before = auth.keys(ref.registry)
-    change = plan(auth, ref.registry, creds)
+            verified = client.check_credentials(registry, creds) is not None
+    keys_before = auth.keys(registry.registry)
+    change = plan(auth, registry.registry, creds)
     if change.changed and not check_mode:
-        apply(auth, change, ref.registry, creds)
-    helper = auth.helper(ref.registry)
+        apply(auth, change, registry.registry, creds)
+    helper = auth.helper(registry.registry)
     return {
-        'changed': change.changed, 'registry': ref.registry, 'auth_file': path, 'auth_file_source': chosen_by,
-        'verified': verified, 'auth_keys': auth.keys(ref.registry) if creds else keys_before,
+        'changed': change.changed, 'registry': registry.registry, 'auth_file': path, 'auth_file_source': chosen_by,
+        'verified': verified, 'auth_keys': auth.keys(registry.registry) if creds else keys_before,
         'credential_helper': 'docker-credential-%s' % helper[0] if helper else None,
         'diff': {'before': change.before, 'after': change.after},
     }

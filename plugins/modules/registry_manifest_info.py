@@ -211,7 +211,6 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
-from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
@@ -234,13 +233,13 @@ def run(client, params, check_mode):
     result.update(
         exists=True, digest=found.digest, reference='%s@%s' % (ref.name, found.digest), media_type=manifest.media_type,
         manifest=manifest.data, size=manifest.size, is_index=manifest.is_index, platforms=manifest.children,
-        image_size=sum(int(d.get('size') or 0) for d in [image.config_descriptor or {}] + image.layers) if image else None,
+        image_size=image.image_size if image else None,
         ratelimit=found.ratelimit,
     )
     if platform is not None:
         result.update(platform_digest=found.platform_digest, platform_manifest=image.data)
     if params.get('referrers'):
-        result['referrers'] = RegistryRepository(client, ref).referrers(found.digest)
+        result['referrers'] = client.referrers(ref, found.digest)
     if params['config']:
         result['config'] = found.config if found.config is not None else client.get_config(ref, image)
     return result

@@ -28,6 +28,7 @@ options:
     description:
       - The registry host, C(host[:port]), such as V(registry.example.com), V(127.0.0.1:5000) or V(docker.io) (Docker Hub).
       - Docker Hub is recognized by any of its names (V(docker.io), V(index.docker.io), V(registry-1.docker.io)).
+      - No scheme, no path and no trailing C(/), as in every option that names a registry.
     type: str
     default: docker.io
   query:
@@ -134,43 +135,43 @@ repositories:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils._client import parse_registry
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 from ansible_collections.oci.registry.plugins.module_utils._reference import ImageReference
-from ansible_collections.oci.registry.plugins.module_utils._tags import parse_registry
 
 HUB_DEFAULT_LIMIT = 25
 
 
 def run(client, params, check_mode):
-    ref = parse_registry(params['registry'])
+    registry = parse_registry(params['registry'])
     query, limit = params['query'] or '', params['limit']
     if limit is not None and limit < 1:
         raise InvalidInputError('limit must be 1 or more (leave it unset for every match), got %s' % limit)
     if params['page_size'] < 1:
         raise InvalidInputError('page_size must be 1 or more, got %s' % params['page_size'])
-    result = {'changed': False, 'registry': ref.registry}
-    if client.vendors.is_docker_hub(ref.registry):
+    result = {'changed': False, 'registry': registry.registry}
+    if client.vendors.is_docker_hub(registry.registry):
         if not query:
             raise InvalidInputError('query is required on Docker Hub: it has no catalog, only a search API that needs a search term')
-        found = client.search_docker_hub(ref, query, limit or HUB_DEFAULT_LIMIT)
-        repositories = [dict(entry, repository=_normalized(ref, entry['name'])) for entry in found]
+        found = client.search_docker_hub(registry, query, limit or HUB_DEFAULT_LIMIT)
+        repositories = [dict(entry, repository=_normalized(registry, entry['name'])) for entry in found]
         return dict(result, source='hub_search', repositories=repositories)
     repositories = []
     wanted = query.lower()
-    for name in client.iter_catalog(ref, params['page_size']):
+    for name in client.iter_catalog(registry, params['page_size']):
         if wanted in name.lower():
-            repositories.append({'name': name, 'repository': '%s/%s' % (ref.registry, name)})
+            repositories.append({'name': name, 'repository': '%s/%s' % (registry.registry, name)})
             if limit and len(repositories) >= limit:
                 break
     return dict(result, source='catalog', repositories=repositories)
 
 
-def _normalized(ref, name):
+def _normalized(registry, name):
     try:
-        return ImageReference.parse_repository('%s/%s' % (ref.registry, name)).name
+        return ImageReference.parse_repository('%s/%s' % (registry.registry, name)).name
     except ValueError:
-        return '%s/%s' % (ref.registry, name)
+        return '%s/%s' % (registry.registry, name)
 
 
 def main():

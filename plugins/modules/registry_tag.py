@@ -213,7 +213,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image
-from ansible_collections.oci.registry.plugins.module_utils._copy import CopyContext, annotated, copy_image, copy_referrers
+from ansible_collections.oci.registry.plugins.module_utils._copy import CopyContext, copy_image, copy_referrers
 from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
 from ansible_collections.oci.registry.plugins.module_utils._module import (
@@ -243,7 +243,7 @@ def run(client, params, check_mode):
                 copy_image(source, target, digest, to_write, manifest=manifest, context=context)
             referrers = copy_referrers(source, target, digest, context=context) if params['referrers'] else []
     except RegistryError as exc:
-        raise annotated(exc, 'tagging %s as %s failed: %s' % (source_ref, ', '.join('%s:%s' % (target_ref.name, tag) for tag in to_write), exc.msg))
+        raise exc.with_message('tagging %s as %s failed: %s' % (source_ref, ', '.join('%s:%s' % (target_ref.name, tag) for tag in to_write), exc.msg))
     for skipped in (r for r in results if r.get('skipped')):
         warn('%s was left alone: %s' % (skipped['target'], skipped['skipped']))
     return {

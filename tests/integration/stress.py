@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Shared pieces of the stress tests (issue 12): fault proxies, in-process runs of each plugin, outcome checks.
+"""Shared pieces of the stress tests: fault proxies, in-process runs of each plugin, outcome checks.
 
 Every plugin is driven in-process the same way, so one table row adds a module to the fault and bad-input matrices:
 a module through its pure ``run(client, params, check_mode)`` after AnsibleModule-style argspec validation, the lookup

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Bad-input matrix (issue 12): every invalid input gives one actionable line, no traceback, and no write.
+"""Bad-input matrix: every invalid input gives one actionable line, no traceback, and no write.
 
 Rows run in-process (argspec validation as AnsibleModule does it, the connection checks of run_module,
 then the module's run(); the lookup through the plugin loader; the reference filter, whose test must answer false)
@@ -214,6 +214,9 @@ ROWS = [
                                                                          password=h.token.users['reader']), ['registry', 'host[:port]']),
     ('login-registry-with-path', 'registry_login', lambda h, d: _login(h, d, registry='%s/team' % h.token.host, username='reader',
                                                                        password=h.token.users['reader']), ['registry', 'host[:port]']),
+    # One grammar for every option that names a registry: a trailing "/" is refused the same way everywhere.
+    ('login-registry-trailing-slash', 'registry_login', lambda h, d: _login(h, d, registry='%s/' % h.token.host, username='reader',
+                                                                            password=h.token.users['reader']), ['registry', 'trailing "/"']),
     ('login-state-unknown', 'registry_login', lambda h, d: _login(h, d, state='gone'), ['state', 'present', 'absent']),
     ('login-present-without-credentials', 'registry_login', _login, ['needs the credentials', 'username and password']),
     ('login-wrong-password', 'registry_login', lambda h, d: _login(h, d, username='reader', password='wrong-password'), ['HTTP 401']),
@@ -281,6 +284,8 @@ ROWS = [
     ('search-catalog-refused', 'registry_search_info', lambda h, d: dict(_search(h), registry=h.token.host, username='reader',
                                                                          password=h.token.users['reader']), ['catalog']),
     ('search-bad-registry', 'registry_search_info', lambda h, d: _search(h, registry='https://%s/v2' % h.open.host), ['registry']),
+    ('search-registry-trailing-slash', 'registry_search_info', lambda h, d: _search(h, registry='%s/' % h.open.host),
+     ['registry', 'trailing "/"']),
     ('search-limit-zero', 'registry_search_info', lambda h, d: _search(h, limit=0), ['limit']),
     # the reference filter (its test answers false for all of these)
     ('filter-uppercase', 'filter', lambda h, d: {'value': 'Registry.example.com/Team/App:1.0'}, ['oci.registry.reference', 'lowercase']),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fault injection (issue 12): a flaky registry in front of the real ones, and what each plugin makes of it.
+"""Fault injection: a flaky registry in front of the real ones, and what each plugin makes of it.
 
 A fault proxy (tests/harness/fault_proxy.py) sits between the client and a real harness registry, because no real
 registry answers 429, resets a connection, cuts a body or redirects to object storage on demand. For each fault and

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Load (issue 12): many references and many hosts at once, every answer right, token requests counted.
+"""Load: many references and many hosts at once, every answer right, token requests counted.
 
 - The digest lookup resolves 1000 references with 32 workers against a token registry of its own whose tokens live
   3 seconds (so the client renews them several times during the run) while the registry also revokes, every 1.5 s,

@@ -172,6 +172,8 @@ def test_corrupt_blob_is_named_and_nothing_is_pushed(harness, target, tmp_path, 
     ({'path': '/nonexistent/x.tar'}, 'does not exist'),
     ({'images': ['nope']}, 'has no image nope'),
     ({'images': [{'source': 'v1'}], 'registry': None}, 'registry is required'),
+    # the registry grammar of every option that names one: refused before anything is pushed
+    ({'registry': 'registry.example.com/'}, 'registry: invalid registry "registry.example.com/": remove the trailing "/"'),
 ])
 def test_bad_import_input(harness, target, tmp_path, repo, options, message):
     push_image(harness.open, repo, 'v1')

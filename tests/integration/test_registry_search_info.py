@@ -88,7 +88,7 @@ def test_token_registry_catalog_for_admin_not_for_anonymous_or_reader(harness: t
 
 
 @pytest.mark.parametrize('params,message', [
-    ({'registry': 'myhost'}, "registry 'myhost' is not a registry host"),
+    ({'registry': 'myhost'}, 'registry: invalid registry "myhost": a registry host has a "." or a ":port"'),
     ({'registry': 'docker.io', 'query': ''}, 'query is required on Docker Hub'),
     ({'registry': '127.0.0.1:1', 'limit': 0}, 'limit must be 1 or more'),
     ({'registry': '127.0.0.1:1', 'page_size': 0}, 'page_size must be 1 or more'),
@@ -102,7 +102,7 @@ def test_bad_input_fails_before_any_request(params: t.Dict[str, t.Any], message:
 
 class HubSearchReplay(JsonReplay):
     """Answers GET /v1/search?q=&n=&page= in the documented shape of Docker Hub's search API
-    (VENDOR-APIS.md section 1: moby registry/search_session.go, api/types/registry/search.go), 150 results in all."""
+    (moby's registry/search_session.go and api/types/registry/search.go), 150 results in all."""
 
     TOTAL = 150
 

@@ -129,7 +129,7 @@ def test_bad_input_fails_before_any_request(params: t.Dict[str, t.Any], message:
 
 
 class GoogleReplay(JsonReplay):
-    """Answers GET /v2/ and GET /v2/team/app/tags/list with the shape of Google's extended listing (VENDOR-APIS.md section 2)."""
+    """Answers GET /v2/ and GET /v2/team/app/tags/list with the shape of Google's extended listing (go-containerregistry's pkg/v1/google/list.go)."""
 
     LISTING = {
         'name': 'team/app', 'child': [],

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Request budgets of issue 3, against the real token registry.
+"""Request budgets: the exact requests each module and the lookup send, against the real token registry.
 
 Measured in-process from the transport's RequestLog (exact method, path and status), and
 from the outside, for the lookup run by ansible-playbook, with the registry's own /metrics
@@ -115,7 +115,7 @@ def test_manifest_info_platform_and_config_of_single_image_reads_config_once(har
         ('GET', 'v2'), ('GET', 'manifests'), ('GET', 'blobs')]
 
 
-# registry_repo_delete (issue 8)
+# registry_repo_delete
 
 def test_repo_delete_two_tags_cost_one_tag_probe(harness):
     """distribution 2.8 refuses DELETE by tag: learned once per host, then every tag goes by digest.
@@ -192,7 +192,7 @@ def test_repo_delete_finds_index_parents_with_one_get_per_tagged_index(harness):
     assert reads == [('GET', '', 200), ('HEAD', 'v1', 200), ('GET', 'list', 200), ('GET', index['digest'], 200)]  # the GET finds its children
 
 
-# registry_tag (issue 6)
+# registry_tag
 
 def _tag_params(source, tags, **extra):
     base = {'source': source, 'tags': tags, 'repository': None, 'overwrite': True, 'referrers': False, 'source_auth': None}
@@ -241,7 +241,7 @@ def test_registry_tag_cross_repository_budget(harness):
     assert client.log.count('GET', '/token') == 3
 
 
-# registry_archive (issue 10)
+# registry_archive
 
 def test_archive_export_and_import_budgets(harness, tmp_path):
     """Export of one image: one GET per manifest and blob. Import: HEAD the tag, HEAD each blob, upload (POST + PUT)
@@ -271,7 +271,7 @@ def test_archive_export_and_import_budgets(harness, tmp_path):
     assert [(r.method, r.status) for r in client.log.records if r.path not in ('/token', '/v2/')] == [('HEAD', 200)]
 
 
-# registry_tags_info and registry_search_info (issue 7)
+# registry_tags_info and registry_search_info
 
 def _tags_params(repository, **params):
     return dict({'match': None, 'exclude': None, 'semver': None, 'sort': 'name', 'order': 'asc', 'limit': None, 'digests': False, 'workers': 8},

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Secrets scan (issue 12): every auth path at -vvvv, in success and in failure; no secret anywhere.
+"""Secrets scan: every auth path at -vvvv, in success and in failure; no secret anywhere.
 
 One playbook runs each auth path twice (right and wrong secret) with the module, and the lookup for the paths that live
 on the controller, at -vvvv with --diff. Scanned for every password, token, refresh token, base64 credential and

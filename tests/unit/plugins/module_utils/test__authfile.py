@@ -10,11 +10,17 @@ import stat
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils._authfile import AuthFile, default_auth_file, encode_entry, parse_registry, plan
-from ansible_collections.oci.registry.plugins.module_utils._credentials import Credentials
+from ansible_collections.oci.registry.plugins.module_utils._authfile import (
+    AuthFile, default_auth_file, docker_config_file, encode_entry, matching_keys, parse_auth_key, plan,
+)
+from ansible_collections.oci.registry.plugins.module_utils._credentials import DockerConfigSource
+from ansible_collections.oci.registry.plugins.module_utils._transport import Credentials
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
 
 ALICE = Credentials("alice", "pw-alice")
+REGISTRY = "registry.example.com:5000"
+HUB = "docker.io"
+HUB_KEY = "https://index.docker.io/v1/"
 
 
 @pytest.fixture(autouse=True)
@@ -102,13 +108,57 @@ def test_malformed_file_is_named(tmp_path: pathlib.Path, content: bytes) -> None
         AuthFile(str(path)).load()
 
 
-@pytest.mark.parametrize("text, expected", [("quay.io", "quay.io"), ("Registry.Example.com:5000", "registry.example.com:5000"),
-                                            ("index.docker.io", "docker.io"), ("localhost", "localhost"), ("[::1]:5000", "[::1]:5000")])
-def test_parse_registry(text: str, expected: str) -> None:
-    assert parse_registry(text).registry == expected
+# --- key spellings: one matcher for reading and writing ----------------------------------------
+
+# registry, repository, keys in the file, the keys that apply, best first
+SCOPED = [
+    ("quay.io", "org/team/app", ["quay.io", "quay.io/org", "quay.io/org/team/app", "quay.io/org/team"],
+     ["quay.io/org/team/app", "quay.io/org/team", "quay.io/org", "quay.io"]),
+    # A namespace key never applies to another namespace, nor to a name that only starts the same.
+    ("quay.io", "organic/app", ["quay.io/org", "quay.io"], ["quay.io"]),
+    ("quay.io", "org/app", ["quay.io/org/app/sub", "quay.io/other"], []),
+    # Without a repository only the registry's own keys apply.
+    ("quay.io", None, ["quay.io/org", "https://quay.io", "quay.io"], ["quay.io", "https://quay.io"]),
+    # docker's forms with a scheme or /v1/, /v2/ are registry-wide.
+    (REGISTRY, "a/b", ["https://registry.example.com:5000/a", "registry.example.com:5000/v2/"],
+     ["https://registry.example.com:5000/a", "registry.example.com:5000/v2/"]),
+    # Docker Hub: podman's docker.io/library/nginx, then docker's v1 key before podman's docker.io.
+    (HUB, "library/nginx", ["docker.io", HUB_KEY, "docker.io/library/nginx", "docker.io/library"],
+     ["docker.io/library/nginx", "docker.io/library", HUB_KEY, "docker.io"]),
+]
 
 
-@pytest.mark.parametrize("text", ["myhost", "https://quay.io", "quay.io/org", "", "bad_host.io", None])
-def test_parse_registry_refuses(text: object) -> None:
-    with pytest.raises(InvalidInputError, match="give host"):
-        parse_registry(text)
+@pytest.mark.parametrize("registry, repository, keys, expected", SCOPED)
+def test_matching_keys(registry: str, repository: str | None, keys: list[str], expected: list[str]) -> None:
+    assert matching_keys({key: {} for key in keys}, registry, repository) == expected
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("quay.io", ("quay.io", "")), ("Quay.IO/Org", ("quay.io", "org")), ("https://quay.io/v1/", ("quay.io", "")),
+    ("http://quay.io/org", ("quay.io", "")), ("quay.io/v1/", ("quay.io", "")), ("quay.io/org/app/", ("quay.io", "org/app")),
+])
+def test_parse_auth_key(key: str, expected: tuple[str, str]) -> None:
+    assert parse_auth_key(key) == expected
+
+
+# docker_config value (relative to tmp_path; "dir/" is created as a directory, "file.json" as a file), expected file
+DOCKER_CONFIG_FILES = [
+    ("dir/", "dir/config.json"),            # an existing directory holds config.json
+    ("conf.d.json/", "conf.d.json/config.json"),  # even when its name ends in .json
+    ("file.json", "file.json"),             # an existing file is the file
+    ("auth", "auth"),                       # an existing file, whatever its name
+    ("missing", "missing/config.json"),     # a missing path reads as docker's directory
+    ("missing.json", "missing.json"),       # a missing .json path is the file itself
+]
+
+
+@pytest.mark.parametrize("location, expected", DOCKER_CONFIG_FILES)
+def test_docker_config_is_a_file_or_a_directory_one_way(tmp_path: pathlib.Path, location: str, expected: str) -> None:
+    """Reading (auth_method docker_config) and writing (registry_login) take the same file from docker_config."""
+    path = tmp_path / location.rstrip("/")
+    if location.endswith("/"):
+        path.mkdir()
+    elif not location.startswith("missing"):
+        path.write_text("{}")
+    assert docker_config_file(str(path)) == str(tmp_path / expected)
+    assert DockerConfigSource(str(path)).path == default_auth_file(str(path))[0] == str(tmp_path / expected)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import typing as t
 from urllib.parse import urlsplit
 
@@ -22,8 +25,10 @@ import pytest
 import responses
 from responses import matchers
 
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, _smaller_page_size, parse_image, parse_registry
+from ansible_collections.oci.registry.plugins.module_utils._auth import Authenticator
 from ansible_collections.oci.registry.plugins.module_utils._errors import DigestMismatchError, NotFoundError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils._hub import HubAuth
 from ansible_collections.oci.registry.plugins.module_utils._manifest import ACCEPT, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
 from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
 
@@ -184,6 +189,14 @@ def test_list_tags(rsps: responses.RequestsMock, pages: list[tuple[dict[str, str
     assert len(rsps.calls) == 1 + len(pages)
 
 
+def test_list_tags_filters_as_the_detailed_listing(rsps: responses.RequestsMock) -> None:
+    """Both listings are one: an entry that is not a string (a broken registry) is dropped by both."""
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/tags/list", json={"name": "team/app", "tags": ["v1", 7, None, "v2"]})
+    client, ref = _client(), parse_image("registry.example.com/team/app")
+    assert client.list_tags(ref) == client.list_tags_detailed(ref).tags == ["v1", "v2"]
+
+
 def test_catalog_follows_absolute_link(rsps: responses.RequestsMock) -> None:
     rsps.get(BASE + "/v2/", status=401, headers={"WWW-Authenticate": 'Bearer realm="https://auth.example.com/token",service="registry.example.com"'})
     rsps.get("https://auth.example.com/token",
@@ -192,7 +205,7 @@ def test_catalog_follows_absolute_link(rsps: responses.RequestsMock) -> None:
              headers={"Link": '<https://registry.example.com/v2/_catalog?n=1000>; rel="prev", '
                               '<https://registry.example.com/v2/_catalog?last=a%2Ftwo&n=1000>; rel="next"'})
     rsps.get(BASE + "/v2/_catalog", match=[matchers.query_param_matcher({"last": "a/two", "n": "1000"})], json={"repositories": ["b/three"]})
-    assert _client().catalog(parse_image("registry.example.com/anything")) == ["a/one", "a/two", "b/three"]
+    assert list(_client().iter_catalog(parse_registry("registry.example.com"))) == ["a/one", "a/two", "b/three"]
     assert [c.request.headers.get("Authorization") for c in rsps.calls[2:]] == ["Bearer catalog-token-1"] * 2
 
 
@@ -203,7 +216,7 @@ def test_catalog_link_to_another_host_gets_no_credentials(rsps: responses.Reques
              headers={"Link": '<https://mirror.example.net/v2/_catalog?last=a&n=1000>; rel="next"'})
     rsps.get("https://mirror.example.net/v2/_catalog", json={"repositories": ["b"]})
     client = _client(auth_method="password", username="alice", password="alice-password-1")
-    assert client.catalog(parse_image("registry.example.com/x")) == ["a", "b"]
+    assert list(client.iter_catalog(parse_registry("registry.example.com"))) == ["a", "b"]
     assert rsps.calls[1].request.headers["Authorization"] == "Basic " + base64.b64encode(b"alice:alice-password-1").decode()
     assert "Authorization" not in rsps.calls[2].request.headers
 
@@ -213,3 +226,33 @@ def test_list_body_not_json(rsps: responses.RequestsMock) -> None:
     rsps.get(BASE + "/v2/team/app/tags/list", body="<html>proxy login</html>", content_type="text/html")
     with pytest.raises(RegistryError, match="list tags of registry.example.com/team/app: registry registry.example.com returned a body that is not JSON"):
         _client().list_tags(parse_image("registry.example.com/team/app"))
+
+
+@pytest.mark.parametrize('size,smaller', [(5000, 1000), (1001, 1000), (1000, 100), (101, 100), (100, 0), (0, None), (None, None)])
+def test_smaller_page_size(size: t.Optional[int], smaller: t.Optional[int]) -> None:
+    assert _smaller_page_size(size) == smaller
+
+
+def test_transports_are_built_in_one_place_with_their_auth() -> None:
+    """Each host gets one Transport, built with its base URL and its auth: the registry's Authenticator, the Hub API's JWT."""
+    client = _client(username="hubuser", password="pw-hub", auth_method="password")
+    ref = parse_image("docker.io/team/app")
+    registry = client.transport(ref)
+    assert (registry.base_url, registry.api_host, registry.registry) == ("https://registry-1.docker.io", "registry-1.docker.io", "docker.io")
+    assert isinstance(registry.auth, Authenticator)
+    assert client.transport(parse_registry("index.docker.io")) is registry  # a registry-level call shares it
+    hub = client.docker_hub(ref).transport
+    assert (hub.base_url, hub.api_host, hub.registry) == ("https://hub.docker.com", "hub.docker.com", "Docker Hub API")
+    assert isinstance(hub.auth, HubAuth) and hub.auth.credentials_for(None).username == "hubuser"
+    assert client.docker_hub(parse_image("docker.io/team/other")).transport is hub
+    plain = _client(plain_http=True).transport(parse_registry("127.0.0.1:5000"))
+    assert plain.base_url == "http://127.0.0.1:5000"
+    assert client.log.records == []  # building sends nothing
+
+
+def test_manifest_info_does_not_load_the_copy_engine() -> None:
+    """The read-only module lists referrers through the client: importing it must not import the copy engine."""
+    code = ("import sys; import ansible_collections.oci.registry.plugins.modules.registry_manifest_info; "
+            "print(sorted(m for m in sys.modules if m.endswith(('._copy', '._store', '._layout'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.stdout.strip() == "[]"

@@ -14,16 +14,15 @@ import google.auth
 import google.auth.exceptions
 import pytest
 
+from ansible_collections.oci.registry.plugins.module_utils._authfile import run_credential_helper
 from ansible_collections.oci.registry.plugins.module_utils._credentials import (
-    Credentials,
     DockerConfigSource,
     GoogleSource,
     PodmanAuthSource,
     find_credentials,
-    run_credential_helper,
 )
 from ansible_collections.oci.registry.plugins.module_utils._errors import AuthenticationError, InvalidInputError, redact
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions, Credentials
 
 REGISTRY = "registry.example.com:5000"
 HUB = "docker.io"
@@ -483,39 +482,6 @@ def test_credentials_repr_hides_secrets(credentials: Credentials) -> None:
 
 
 # --- repository-scoped keys (podman, containers-auth.json(5)) and the one key matcher -----------
-
-from ansible_collections.oci.registry.plugins.module_utils._credentials import matching_keys, parse_auth_key  # noqa: E402
-
-# registry, repository, keys in the file, the keys that apply, best first
-SCOPED = [
-    ("quay.io", "org/team/app", ["quay.io", "quay.io/org", "quay.io/org/team/app", "quay.io/org/team"],
-     ["quay.io/org/team/app", "quay.io/org/team", "quay.io/org", "quay.io"]),
-    # A namespace key never applies to another namespace, nor to a name that only starts the same.
-    ("quay.io", "organic/app", ["quay.io/org", "quay.io"], ["quay.io"]),
-    ("quay.io", "org/app", ["quay.io/org/app/sub", "quay.io/other"], []),
-    # Without a repository only the registry's own keys apply.
-    ("quay.io", None, ["quay.io/org", "https://quay.io", "quay.io"], ["quay.io", "https://quay.io"]),
-    # docker's forms with a scheme or /v1/, /v2/ are registry-wide.
-    (REGISTRY, "a/b", ["https://registry.example.com:5000/a", "registry.example.com:5000/v2/"],
-     ["https://registry.example.com:5000/a", "registry.example.com:5000/v2/"]),
-    # Docker Hub: podman's docker.io/library/nginx, then docker's v1 key before podman's docker.io.
-    (HUB, "library/nginx", ["docker.io", HUB_KEY, "docker.io/library/nginx", "docker.io/library"],
-     ["docker.io/library/nginx", "docker.io/library", HUB_KEY, "docker.io"]),
-]
-
-
-@pytest.mark.parametrize("registry, repository, keys, expected", SCOPED)
-def test_matching_keys(registry: str, repository: str | None, keys: list[str], expected: list[str]) -> None:
-    assert matching_keys({key: {} for key in keys}, registry, repository) == expected
-
-
-@pytest.mark.parametrize("key, expected", [
-    ("quay.io", ("quay.io", "")), ("Quay.IO/Org", ("quay.io", "org")), ("https://quay.io/v1/", ("quay.io", "")),
-    ("http://quay.io/org", ("quay.io", "")), ("quay.io/v1/", ("quay.io", "")), ("quay.io/org/app/", ("quay.io", "org/app")),
-])
-def test_parse_auth_key(key: str, expected: tuple[str, str]) -> None:
-    assert parse_auth_key(key) == expected
-
 
 def test_repository_scoped_entry_wins_in_podman_file(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write_json(tmp_path / "auth.json", {"auths": {

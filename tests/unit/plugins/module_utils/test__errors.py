@@ -239,3 +239,29 @@ def test_kinds(cls: t.Type[RegistryError], kind: str) -> None:
     assert isinstance(error, RegistryError)
     assert error.details()["error_kind"] == kind
     assert str(error) == "msg. Hint: do this"
+
+
+@pytest.mark.parametrize("kind, hint, expected_cls, expected_hint", [
+    (None, "keep", PermissionDeniedError, "the credentials lack permission"),
+    (AuthenticationError, "keep", AuthenticationError, "the credentials lack permission"),
+    (UnsupportedError, None, UnsupportedError, None),
+    (None, "check the token", PermissionDeniedError, "check the token"),
+])
+def test_with_message_keeps_every_other_field(kind: t.Optional[t.Type[RegistryError]], hint: t.Optional[str],
+                                              expected_cls: type, expected_hint: t.Optional[str]) -> None:
+    error = PermissionDeniedError("push failed", status=403, codes=["DENIED"], url="https://r.example/v2/a/blobs/uploads/",
+                                  hint="the credentials lack permission")
+    error.request_id = "req-1"  # a field added later is kept too
+    again = error.with_message("push of a:1 failed (tags already written: 1.0)", kind,
+                               **({} if hint == "keep" else {"hint": hint}))
+    assert again.__class__ is expected_cls and isinstance(again, RegistryError)
+    assert (again.msg, again.status, again.codes, again.url, again.hint) == (
+        "push of a:1 failed (tags already written: 1.0)", 403, ("DENIED",), "https://r.example/v2/a/blobs/uploads/", expected_hint)
+    assert again.request_id == "req-1"
+    assert str(again) == again.message == ("%s. Hint: %s" % (again.msg, expected_hint) if expected_hint else again.msg)
+    assert (error.msg, type(error)) == ("push failed", PermissionDeniedError)  # the original is unchanged
+
+
+def test_with_message_redacts() -> None:
+    error = RegistryError("token request failed", status=401)
+    assert "s3cr3t-value" not in str(error.with_message("token request failed: password=s3cr3t-value"))

@@ -14,7 +14,8 @@ import pytest
 
 from ansible_collections.oci.registry.plugins.module_utils._errors import DigestMismatchError, InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._layout import CONTAINERD_NAME, REF_NAME, OCILayout, split_name
-from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST, compute_digest
+from ansible_collections.oci.registry.plugins.module_utils._digest import compute_digest
+from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST
 from ansible_collections.oci.registry.plugins.module_utils._digest import verified
 from ansible_collections.oci.registry.plugins.module_utils._store import CHUNK_SIZE
 

@@ -17,9 +17,8 @@ from ansible_collections.oci.registry.plugins.module_utils._manifest import (
     OCI_MANIFEST,
     Manifest,
     Platform,
-    compute_digest,
-    verify_digest,
 )
+from ansible_collections.oci.registry.plugins.module_utils._digest import compute_digest, verify_digest
 
 D_AMD64 = "sha256:" + "1" * 64
 D_ARM64 = "sha256:" + "2" * 64

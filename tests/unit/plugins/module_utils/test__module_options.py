@@ -154,7 +154,7 @@ def test_check_connection_options(options: dict[str, t.Any], message: str | None
     assert check_connection_options(ConnectionOptions(**options)) == message
 
 
-# --- AWX credential types (issue 11) -------------------------------------------------------
+# --- AWX credential types -----------------------------------------------------------------
 @pytest.mark.parametrize("injected,expected", [
     # A token-only credential: AWX injects the fields left empty as empty strings.
     ({"OCI_REGISTRY_USERNAME": "", "OCI_REGISTRY_PASSWORD": "", "OCI_REGISTRY_TOKEN": "tok-1"},

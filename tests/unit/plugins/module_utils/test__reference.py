@@ -9,6 +9,7 @@ from ansible_collections.oci.registry.plugins.module_utils._reference import (
     DOCKER_HUB,
     DOCKER_HUB_API_HOST,
     ImageReference,
+    RegistryName,
     validate_digest,
     validate_tag,
 )
@@ -66,7 +67,7 @@ VALID = [
     ("sub-1.sub2.example.org/ns/img:1", "sub-1.sub2.example.org", "ns/img", "1", None, "sub-1.sub2.example.org/ns/img:1"),
     ("example.com/" + LONG_PATH, "example.com", LONG_PATH, "latest", None, "example.com/" + LONG_PATH + ":latest"),
     ("my.registry/a.b.c", "my.registry", "a.b.c", "latest", None, "my.registry/a.b.c:latest"),
-    # issue 6: an upper-case first component is a host, as docker's normalizer has it
+    # An upper-case first component is a host, as docker's normalizer has it.
     ("Docker/docker", "Docker", "docker", "latest", None, "Docker/docker:latest"),
     ("Myhost/team/app:1", "Myhost", "team/app", "1", None, "Myhost/team/app:1"),
     ("Myhost:5000/app", "myhost:5000", "app", "latest", None, "myhost:5000/app:latest"),
@@ -138,7 +139,7 @@ INVALID = [
     ("ghcr.io/a/b!c", 'has an invalid path component "b!c"'),
     ("example.com/" + "/".join(["a" * 50] * 5) + "ab", "is 256 characters long; at most 255 are accepted"),
     ("n" * 250, 'repository "library/' + "n" * 250 + '" is 258 characters long'),
-    # issue 6: distribution/reference's vectors the parser got wrong before
+    # distribution/reference's test vectors for IPv6 hosts and image IDs.
     ("[fe80::1%eth0]:5000/x", 'without a zone ("%...")'),
     ("[fe80::1%25eth0]/x", "without a zone"),
     ("[::ffff:192.168.1.1]:5000/x", "or an embedded IPv4 tail"),
@@ -311,4 +312,51 @@ def test_validate_digest_valid(digest: str) -> None:
 def test_validate_digest_invalid(digest: str, message: str) -> None:
     with pytest.raises(ValueError) as excinfo:
         validate_digest(digest)
+    assert message in str(excinfo.value)
+
+
+# --- a registry on its own: the same host grammar, for every option that names a registry ----
+
+# input, normalized, host, port, api_host
+REGISTRIES = [
+    ("quay.io", "quay.io", "quay.io", None, "quay.io"),
+    ("Registry.Example.com:5000", "registry.example.com:5000", "registry.example.com", 5000, "registry.example.com:5000"),
+    ("registry.example.com:0443", "registry.example.com:443", "registry.example.com", 443, "registry.example.com:443"),
+    ("docker.io", DOCKER_HUB, DOCKER_HUB, None, DOCKER_HUB_API_HOST),
+    ("index.docker.io", DOCKER_HUB, DOCKER_HUB, None, DOCKER_HUB_API_HOST),
+    ("registry-1.docker.io", DOCKER_HUB, DOCKER_HUB, None, DOCKER_HUB_API_HOST),
+    ("localhost", "localhost", "localhost", None, "localhost"),
+    ("localhost:5000", "localhost:5000", "localhost", 5000, "localhost:5000"),
+    ("127.0.0.1:5000", "127.0.0.1:5000", "127.0.0.1", 5000, "127.0.0.1:5000"),
+    ("[::1]:5000", "[::1]:5000", "[::1]", 5000, "[::1]:5000"),
+    ("[::1]", "[::1]", "[::1]", None, "[::1]"),
+]
+
+
+@pytest.mark.parametrize("text, normalized, host, port, api_host", REGISTRIES)
+def test_registry_name(text: str, normalized: str, host: str, port: int | None, api_host: str) -> None:
+    registry = RegistryName.parse(text)
+    assert (registry.registry, str(registry), registry.host, registry.port, registry.api_host) == (normalized, normalized, host, port, api_host)
+    # The same grammar as an image reference's registry part.
+    assert ImageReference.parse(text + "/team/app").registry_name == registry
+
+
+@pytest.mark.parametrize("text, message", [
+    ("registry.example.com/", 'invalid registry "registry.example.com/": remove the trailing "/"'),
+    ("localhost:5000/", 'remove the trailing "/"'),
+    ("/quay.io", 'remove the leading "/"'),
+    ("quay.io/org", 'a registry has no path ("/org")'),
+    ("https://quay.io", 'remove the scheme "https://"'),
+    ("myhost", 'a registry host has a "." or a ":port", or is localhost'),
+    ("", "the registry is empty"),
+    ("quay .io", "contains whitespace"),
+    ("bad_host.io", 'registry host "bad_host.io" is not a valid host name'),
+    ("host.io:99999", "out of range 1-65535"),
+    ("host.io:port", 'registry port "port"'),
+    ("[fe80::1%eth0]:5000", "without a zone"),
+    (None, "expected a string, got NoneType"),
+])
+def test_registry_name_invalid(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        RegistryName.parse(text)
     assert message in str(excinfo.value)

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils._pool import bounded_map
 from ansible_collections.oci.registry.plugins.module_utils._tags import (
-    SemverRange, compile_pattern, format_created, parse_created, parse_registry, parse_repository, select_tags, semver_key, sort_details,
+    SemverRange, compile_pattern, format_created, parse_created, parse_repository, select_tags, semver_key, sort_details,
 )
 
 
@@ -98,27 +98,6 @@ def test_select_tags(match: t.Optional[str], exclude: t.Optional[str], expected:
 def test_bad_pattern_names_option(pattern: str, option: str, message: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         compile_pattern(pattern, option)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize('text,registry', [
-    ('registry.example.com', 'registry.example.com'), ('127.0.0.1:5000', '127.0.0.1:5000'), ('localhost', 'localhost'),
-    ('docker.io', 'docker.io'), ('index.docker.io', 'docker.io'), ('Registry.Example.com:443', 'registry.example.com:443'),
-])
-def test_parse_registry(text: str, registry: str) -> None:
-    ref = parse_registry(text)
-    assert (ref.registry, ref.repository) == (registry, '')
-
-
-@pytest.mark.parametrize('text,message', [
-    ('myhost', "registry 'myhost' is not a registry host"),
-    ('registry.example.com/team', 'registry must be a registry host'),
-    ('', 'registry must be a registry host'),
-    (None, 'registry must be a registry host'),
-])
-def test_parse_registry_refuses(text: t.Any, message: str) -> None:
-    with pytest.raises(InvalidInputError) as info:
-        parse_registry(text)
     assert message in str(info.value)
 
 

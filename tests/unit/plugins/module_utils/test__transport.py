@@ -32,6 +32,7 @@ from ansible_collections.oci.registry.plugins.module_utils._errors import (
 from ansible_collections.oci.registry.plugins.module_utils._transport import (
     MAX_RETRY_WAIT,
     ConnectionOptions,
+    Credentials,
     RegistryRetry,
     RequestLog,
     RequestRecord,
@@ -272,7 +273,7 @@ def other_server() -> t.Iterator[FaultServer]:
 
 
 class FakeAuth:
-    """What Transport needs of an Authenticator: sets Authorization on requests to the registry."""
+    """A RequestAuth (what Transport needs of its auth): sets Authorization on requests to the registry."""
 
     TOKEN = "Bearer fake-registry-token-0123"
 
@@ -286,11 +287,15 @@ class FakeAuth:
     def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
         return False
 
+    def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
+        return Credentials("fake", "fake-password")
 
-def _transport(srv: FaultServer, **options: t.Any) -> Transport:
+
+def _transport(srv: FaultServer, auth: t.Optional[FakeAuth] = None, **options: t.Any) -> Transport:
     options.setdefault("plain_http", True)
     options.setdefault("timeout", 5)
-    return Transport(srv.netloc, srv.netloc, ConnectionOptions(**options), RequestLog())
+    opts = ConnectionOptions(**options)
+    return Transport(opts.base_url(srv.netloc), srv.netloc, opts, RequestLog(), auth=(lambda _transport: auth) if auth else None)
 
 
 def test_429_retry_after_is_waited_and_logged(server: FaultServer) -> None:
@@ -345,8 +350,7 @@ def test_redirect_to_another_host_drops_authorization(server: FaultServer, other
     storage = other_server.url("/storage/blob?X-Amz-Signature=abc")
     server.route("/v2/a/blobs/sha256:1", Reply(307, {"Location": storage}))
     other_server.route("/storage/blob", Reply(200, body=b"blob bytes"))
-    transport = _transport(server)
-    transport.auth = FakeAuth()  # type: ignore[assignment]
+    transport = _transport(server, FakeAuth())
     response = transport.request("GET", "/v2/a/blobs/sha256:1", headers={"Accept": "*/*"})
     assert response.content == b"blob bytes"
     assert server.seen[0].headers.get("Authorization") == FakeAuth.TOKEN
@@ -360,8 +364,7 @@ def test_redirect_to_another_host_drops_authorization(server: FaultServer, other
 def test_redirect_on_the_registry_host_keeps_authorization(server: FaultServer) -> None:
     server.route("/v2/old/manifests/1", Reply(301, {"Location": "/v2/new/manifests/1"}))
     server.route("/v2/new/manifests/1", Reply(200, body=b"{}"))
-    transport = _transport(server)
-    transport.auth = FakeAuth()  # type: ignore[assignment]
+    transport = _transport(server, FakeAuth())
     assert transport.request("GET", "/v2/old/manifests/1").content == b"{}"
     assert [(s.path, s.headers.get("Authorization")) for s in server.seen] == [
         ("/v2/old/manifests/1", FakeAuth.TOKEN), ("/v2/new/manifests/1", FakeAuth.TOKEN)]
@@ -371,8 +374,7 @@ def test_absolute_url_on_another_host_gets_no_authorization(server: FaultServer,
     # Link and Location headers may name another host (an upload endpoint, a mirror): the
     # registry's credentials must not go there either.
     other_server.route("/upload/1", Reply(201))
-    transport = _transport(server)
-    transport.auth = FakeAuth()  # type: ignore[assignment]
+    transport = _transport(server, FakeAuth())
     transport.request("PUT", other_server.url("/upload/1?digest=sha256:1"), data=b"x", ok=(201,))
     assert len(other_server.seen) == 1
     assert "Authorization" not in other_server.seen[0].headers
@@ -434,7 +436,7 @@ def test_connection_refused() -> None:
     sock.bind(("127.0.0.1", 0))
     netloc = "127.0.0.1:%d" % sock.getsockname()[1]
     sock.close()
-    transport = Transport(netloc, netloc, ConnectionOptions(plain_http=True, retries=0, timeout=5), RequestLog())
+    transport = Transport("http://%s" % netloc, netloc, ConnectionOptions(plain_http=True, retries=0, timeout=5), RequestLog())
     with pytest.raises(RegistryConnectionError) as exc:
         transport.request("GET", "/v2/", operation="ping")
     assert "ping failed: cannot connect to registry %s" % netloc in str(exc.value)

@@ -5,7 +5,7 @@
 
 Docker Hub's API (hub.docker.com) and Google's registries (gcr.io, *-docker.pkg.dev) cannot be
 reached from the test machines and no local registry behaves like them, so these tests replay the
-shapes documented in shared/VENDOR-APIS.md sections 1-3 from a small server: Hub's
+shapes those services are documented to send, from a small server: Hub's
 ``POST /v2/auth/token`` JWT, tag GET/DELETE, paged tag list and repository DELETE; Google's
 extended ``tags/list`` (``manifest`` map), untag by tag DELETE, and its refusal to delete a digest
 that still has tags (GOOGLE_MANIFEST_DANGLING_TAG) or an index child whose index is still there
