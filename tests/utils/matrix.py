@@ -88,6 +88,11 @@ def load_pins(root: str) -> dict[str, Any]:
     return pins
 
 
+def packages_for(pins: dict[str, Any], version: str) -> dict[str, str]:
+    """The packages of pins.yml for a venv of Python X.Y: `packages`, with that Python's overrides."""
+    return dict(pins['packages'], **(pins.get('packages_by_python') or {}).get(version, {}))
+
+
 def minor(version: str) -> tuple[int, int]:
     major, minor_part = version.split('.')[:2]
     return int(major), int(minor_part)
@@ -128,6 +133,21 @@ def modules_used(root: str) -> set[str]:
         plays = yaml.safe_load(handle)
     return {key[len('oci.registry.'):] for play in plays for task in play.get('tasks', []) for key in task
             if key.startswith('oci.registry.')}
+
+
+def newer_on_pypi(pins: dict[str, Any]) -> str:
+    """A note when PyPI has an ansible-core minor newer than the newest pin ('' when not, or when PyPI cannot say)."""
+    newest = pins['controller'][-1]
+    try:
+        proc = subprocess.run([sys.executable, '-m', 'pip', 'index', 'versions', 'ansible-core', '--python-version', newest['python'],
+                               '--only-binary=:all:'], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ''
+    match = re.search(r'^ansible-core \(([0-9.]+)\)', proc.stdout, re.MULTILINE)
+    if match and minor(match.group(1)) > minor(newest['ansible_core']):
+        return ('note: PyPI has ansible-core %s, newer than the newest minor of tests/matrix/pins.yml (%s): add it there'
+                % (match.group(1), newest['ansible_core']))
+    return ''
 
 
 def make_cells(pins: dict[str, Any]) -> list[Cell]:
@@ -249,13 +269,14 @@ class Log:
 
     def run(self, argv: list[str], timeout: int, env: Optional[dict[str, str]] = None, cwd: Optional[str] = None) -> str:
         self.write('\n$ %s\n' % ' '.join(argv))
+        begin = time.monotonic()
         try:
             proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             self.write(exc.stdout.decode(errors='replace') if isinstance(exc.stdout, bytes) else exc.stdout or '')
             raise StepFailed('timed out after %ss: %s' % (timeout, ' '.join(argv))) from None
-        self.write(proc.stdout)
+        self.write('%s[%.1fs, exit %d]\n' % (proc.stdout, time.monotonic() - begin, proc.returncode))
         if proc.returncode != 0:
             tail = '\n'.join(proc.stdout.rstrip().splitlines()[-25:])
             raise StepFailed('exit %s: %s\n%s' % (proc.returncode, ' '.join(argv), tail))
@@ -442,7 +463,7 @@ def ansible_test(ctx: Context, venv: str, python: str, *tests: str) -> None:
 
 def controller_venv(ctx: Context, pins: dict[str, Any]) -> str:
     cell = ctx.cell
-    packages = dict(pins['packages'], **{'ansible-core': cell.core})
+    packages = dict(packages_for(pins, cell.controller_python), **{'ansible-core': cell.core})
     return ensure_venv('controller-%s-py%s' % (cell.core, cell.controller_python), cell.controller_python, packages, ctx.log)
 
 
@@ -456,7 +477,7 @@ def run_cell(ctx: Context, pins: dict[str, Any]) -> None:
         return
     node = venv
     if cell.kind == 'node':
-        node = ensure_venv('node-py%s' % cell.python, cell.python, pins['packages'], ctx.log)
+        node = ensure_venv('node-py%s' % cell.python, cell.python, packages_for(pins, cell.python), ctx.log)
     cell.versions['python'] = venv_version(node, 'import platform; print(platform.python_version())')
     cell.versions['requests'] = venv_version(node, 'import requests; print(requests.__version__)')
     install_collection(ctx, venv)
@@ -540,7 +561,7 @@ def rewrite_readme(text: str, block: str) -> str:
 
 def results_json(cells: list[Cell], pins: dict[str, Any], total: float) -> dict[str, Any]:
     return {'seconds': round(total, 1), 'pins': pins, 'cells': [
-        {'name': cell.name, 'kind': cell.kind, 'core': cell.core, 'python': cell.python, 'requests': pins['packages']['requests'],
+        {'name': cell.name, 'kind': cell.kind, 'core': cell.core, 'python': cell.python, 'requests': cell.versions.get('requests'),
          'versions': cell.versions, 'checks': cell.checks, 'result': cell.result, 'seconds': round(cell.seconds, 1),
          'error': cell.error} for cell in cells]}
 
@@ -582,6 +603,9 @@ def command_run(args: argparse.Namespace) -> int:
     failed = [cell for cell in cells if cell.result != 'passed']
     for cell in failed:
         report += '\n%s: %s\n  (log: %s)\n' % (cell.name, cell.error, os.path.join(output, 'logs', cell.name.replace(' ', '-') + '.log'))
+    note = '' if args.cell else newer_on_pypi(pins)
+    if note:
+        report += note + '\n'
     results = results_json(cells, pins, total)
     with open(os.path.join(output, 'results.json'), 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=2)
