@@ -51,8 +51,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ROOT = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get('OCI_REGISTRY_MATRIX_CACHE') or os.path.expanduser('~/.cache/oci-registry-matrix')
-# The lock tests/run holds while ansible-test builds its venvs under ~/.ansible/test (shared by work trees).
-ANSIBLE_TEST_LOCK = os.path.expanduser('~/.cache/oci-registry-test.lock')
+# ansible-test keeps its sanity venvs and get-pip cache under ~/.ansible/test: the matrix gives it a HOME of its
+# own there, so that it neither waits for nor races with the sanity runs of tests/run (locked per Python below).
+ANSIBLE_TEST_HOME = os.path.join(CACHE, 'ansible-test-home')
 README_START = '<!-- matrix:start -->'
 README_END = '<!-- matrix:end -->'
 PLUGIN_TYPES = (('module', 'modules'), ('lookup', 'lookup'), ('filter', 'filter'), ('test', 'test'))
@@ -267,18 +268,21 @@ class Log:
         with open(self.path, 'a', encoding='utf-8') as handle:
             handle.write(text)
 
-    def run(self, argv: list[str], timeout: int, env: Optional[dict[str, str]] = None, cwd: Optional[str] = None) -> str:
+    def run(self, argv: list[str], timeout: int, env: Optional[dict[str, str]] = None, cwd: Optional[str] = None,
+            stdout_only: bool = False) -> str:
+        """Run a command; returns its output (only stdout with stdout_only: stderr goes to the log alone)."""
         self.write('\n$ %s\n' % ' '.join(argv))
         begin = time.monotonic()
         try:
             proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+                                  stderr=subprocess.PIPE if stdout_only else subprocess.STDOUT, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             self.write(exc.stdout.decode(errors='replace') if isinstance(exc.stdout, bytes) else exc.stdout or '')
             raise StepFailed('timed out after %ss: %s' % (timeout, ' '.join(argv))) from None
-        self.write('%s[%.1fs, exit %d]\n' % (proc.stdout, time.monotonic() - begin, proc.returncode))
+        output = proc.stdout + (proc.stderr or '')
+        self.write('%s[%.1fs, exit %d]\n' % (output, time.monotonic() - begin, proc.returncode))
         if proc.returncode != 0:
-            tail = '\n'.join(proc.stdout.rstrip().splitlines()[-25:])
+            tail = '\n'.join(output.rstrip().splitlines()[-25:])
             raise StepFailed('exit %s: %s\n%s' % (proc.returncode, ' '.join(argv), tail))
         return proc.stdout
 
@@ -307,13 +311,16 @@ class Context:
             ANSIBLE_LOCALHOST_WARNING='false',
             ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
             ANSIBLE_NOCOLOR='1',
+            # Per-task timestamps, to see where a slow cell spends its time.
+            ANSIBLE_LOG_PATH=self.log.path[:-len('.log')] + '.ansible.log',
             ANSIBLE_FORCE_COLOR='0',
             PYTHONDONTWRITEBYTECODE='1',
         )
         return env
 
-    def ansible(self, venv: str, tool: str, *args: str, timeout: int = TIMEOUT['ansible']) -> str:
-        return self.log.run([os.path.join(venv, 'bin', tool)] + list(args), timeout=timeout, env=self.env(venv), cwd=self.dir)
+    def ansible(self, venv: str, tool: str, *args: str, stdout_only: bool = False) -> str:
+        return self.log.run([os.path.join(venv, 'bin', tool)] + list(args), timeout=TIMEOUT['ansible'], env=self.env(venv), cwd=self.dir,
+                            stdout_only=stdout_only)
 
 
 def link_interpreters(pybin: str, versions: list[str]) -> None:
@@ -351,7 +358,10 @@ def check_docs(ctx: Context, venv: str) -> None:
     """ansible-doc --json of every plugin and role: it exits 0 for a name it cannot find, so read the JSON."""
     for kind, names in plugin_names(ctx.collection).items():
         fqcns = ['oci.registry.' + name for name in names]
-        docs = json.loads(ctx.ansible(venv, 'ansible-doc', '-t', kind, '--json', *fqcns) or '{}')
+        try:
+            docs = json.loads(ctx.ansible(venv, 'ansible-doc', '-t', kind, '--json', *fqcns, stdout_only=True))
+        except ValueError as exc:
+            raise StepFailed('ansible-doc -t %s --json: not JSON (%s)' % (kind, exc)) from None
         for fqcn in fqcns:
             entry = docs.get(fqcn) or {}
             if kind == 'role':
@@ -432,7 +442,7 @@ def ensure_get_pip_standin(ctx: Context, venv: str, version: str) -> None:
     pip_version = ctx.log.run([os.path.join(venv, 'bin', 'python'), '-c', code, version], timeout=60).strip()
     if not re.fullmatch(r'[0-9][0-9.]*', pip_version):
         raise StepFailed('cannot read the pip version of ansible-test (got %r)' % pip_version)
-    target = os.path.expanduser('~/.ansible/test/cache/get_pip_%s.py' % pip_version.replace('.', '_'))
+    target = os.path.join(ANSIBLE_TEST_HOME, '.ansible', 'test', 'cache', 'get_pip_%s.py' % pip_version.replace('.', '_'))
     source = os.path.join(HERE, 'get_pip_standin.py')
     wanted = read_bytes(source)
     if not os.path.isfile(target) or read_bytes(target) != wanted:
@@ -452,9 +462,10 @@ def ansible_test(ctx: Context, venv: str, python: str, *tests: str) -> None:
     args = [os.path.join(venv, 'bin', 'ansible-test'), 'sanity', '--local', '--python', python, '--color', 'no']
     for test in tests:
         args += ['--test', test]
-    with locked(ANSIBLE_TEST_LOCK):
+    # ansible-test builds its venvs per Python on first use: one run per Python at a time.
+    with locked(os.path.join(CACHE, 'ansible-test-py%s.lock' % python)):
         ensure_get_pip_standin(ctx, venv, python)
-        ctx.log.run(args, timeout=TIMEOUT['sanity'], env=ctx.env(venv), cwd=root)
+        ctx.log.run(args, timeout=TIMEOUT['sanity'], env=dict(ctx.env(venv), HOME=ANSIBLE_TEST_HOME), cwd=root)
     ctx.cell.checks.append('sanity' if not tests else 'sanity ' + '+'.join(tests))
 
 
