@@ -186,7 +186,9 @@ def call_credential_helper(helper: str, action: str, payload: str, server: str) 
     """Run ``docker-credential-<helper> <action>`` (get, store, erase) with ``payload`` on stdin."""
     program = 'docker-credential-%s' % helper
     try:
-        return subprocess.run([program, action], input=payload.encode('utf-8'), capture_output=True, timeout=HELPER_TIMEOUT, check=False)
+        # Not AnsibleModule.run_command: the lookup runs this too, on the controller, where there is no module.
+        return subprocess.run(  # pylint: disable=ansible-bad-function
+            [program, action], input=payload.encode('utf-8'), capture_output=True, timeout=HELPER_TIMEOUT, check=False)
     except FileNotFoundError:
         raise AuthenticationError('credential helper %s is configured for %s but is not on PATH' % (program, server),
                                   hint='install it, or set auth_method to another method')
