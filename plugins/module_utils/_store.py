@@ -29,7 +29,6 @@ from ._transport import body_chunks
 CHUNK_SIZE = 1024 * 1024
 
 
-
 class ImageStore:
     """One place holding manifests (by tag or digest) and blobs (by digest).
 
