@@ -73,7 +73,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.oci.registry.plugins.module_utils._client import parse_image, parse_platform
 from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
-from ansible_collections.oci.registry.plugins.module_utils._pool import MAX_WORKERS, bounded_map
+from ansible_collections.oci.registry.plugins.module_utils._pool import bounded_map, check_workers
 from ansible_collections.oci.registry.plugins.plugin_utils._lookup import RegistryLookupBase, lookup_error
 
 
@@ -82,10 +82,8 @@ class LookupModule(RegistryLookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         output = self.get_option('output')
-        workers = self.get_option('workers')
-        if not 1 <= workers <= MAX_WORKERS:
-            raise AnsibleLookupError('workers must be between 1 and %d, got %s' % (MAX_WORKERS, workers))
         try:
+            workers = check_workers(self.get_option('workers'))
             platform = parse_platform(self.get_option('platform'))
             refs = [parse_image(term, option='term %r' % (term,)) for term in terms]
         except RegistryError as exc:

@@ -15,9 +15,18 @@ import threading
 import typing as t
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
+from ._errors import InvalidInputError
+
 # The most requests a plugin runs at once against one registry: the Transport keeps 16 connections per host.
 MAX_WORKERS = 32
 DEFAULT_WORKERS = 8
+
+def check_workers(workers: t.Any, option: str = 'workers') -> int:
+    """``workers`` itself when it is 1 to MAX_WORKERS; else InvalidInputError naming the option."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
+        raise InvalidInputError('%s must be between 1 and %d, got %s' % (option, MAX_WORKERS, workers))
+    return workers
+
 
 T = t.TypeVar('T')
 R = t.TypeVar('R')

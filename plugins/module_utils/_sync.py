@@ -30,7 +30,7 @@ from ._copy import CopyContext, copy_image, copy_referrers, filtered_from, platf
 from ._delete import CollateralTagsError, IndexChildError, RepositoryDeleter
 from ._errors import InvalidInputError, NotFoundError, RateLimitedError, RegistryError
 from ._manifest import Manifest, Platform
-from ._pool import MAX_WORKERS, bounded_map
+from ._pool import bounded_map, check_workers
 from ._reference import ImageReference, validate_digest, validate_tag
 from ._store import RegistryRepository
 from ._tags import ORDERS, SORTS, SemverRange, check_limit, compile_pattern, rank_tags, select_tags
@@ -68,11 +68,14 @@ class Selection:
                    sort=value.get('sort') or 'name', order=value.get('order') or 'asc',
                    limit=check_limit(value.get('limit'), '%s.limit' % option))
 
+    def select(self, tags: t.Iterable[str]) -> t.List[t.Dict[str, t.Any]]:
+        """``select_tags`` entries for the tags the filters (names, match, exclude, semver) keep; sort and limit aside."""
+        return [entry for entry in select_tags(tags, self.match, self.exclude, self.semver)
+                if self.names is None or entry['tag'] in self.names]
+
     def matches(self, tag: str) -> bool:
-        """Whether the filters (names, match, exclude, semver) keep ``tag``; sort and limit aside."""
-        if self.names is not None and tag not in self.names:
-            return False
-        return bool(select_tags([tag], self.match, self.exclude, self.semver))
+        """Whether the filters keep ``tag``."""
+        return bool(self.select([tag]))
 
 
 def _parse_names(names: t.Any, option: str) -> t.Optional[t.Dict[str, t.Optional[str]]]:
@@ -153,9 +156,7 @@ class Options:
 
     @classmethod
     def parse(cls, params: t.Mapping[str, t.Any]) -> 'Options':
-        workers, prune_max, floor = params.get('workers', 8), params.get('prune_max', 10), params.get('min_ratelimit_remaining', 0)
-        if not 1 <= workers <= MAX_WORKERS:
-            raise InvalidInputError('workers must be between 1 and %d, got %s' % (MAX_WORKERS, workers))
+        workers, prune_max, floor = check_workers(params.get('workers', 8)), params.get('prune_max', 10), params.get('min_ratelimit_remaining', 0)
         if prune_max < 0:
             raise InvalidInputError('prune_max must be 0 or more (the most tags pruned in one repository), got %s' % prune_max)
         if floor < 0:
@@ -307,8 +308,7 @@ class Sync:
                 found = self.source_client.list_tags_detailed(entry.source)
             except NotFoundError as exc:
                 raise exc.with_message('source repository %s not found (%s)' % (entry.source.name, exc.msg)) from None
-            selected = select_tags(found.tags, None, None)
-            selected = [s for s in selected if entry.selection.matches(s['tag'])]
+            selected = entry.selection.select(found.tags)
             ranked, _digests, _created = rank_tags(self.source_client, entry.source, found, selected, entry.selection.sort,
                                                    entry.selection.order, entry.selection.limit, 1)
             listing.selected = [s['tag'] for s in ranked]

@@ -197,9 +197,9 @@ details:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError, NotFoundError
+from ansible_collections.oci.registry.plugins.module_utils._errors import NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
-from ansible_collections.oci.registry.plugins.module_utils._pool import MAX_WORKERS, bounded_map
+from ansible_collections.oci.registry.plugins.module_utils._pool import bounded_map, check_workers
 from ansible_collections.oci.registry.plugins.module_utils._tags import (
     ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, parse_repository, rank_tags, select_tags,
 )
@@ -209,9 +209,7 @@ def run(client, params, check_mode):
     ref = parse_repository(params['repository'])
     match, exclude = compile_pattern(params['match'], 'match'), compile_pattern(params['exclude'], 'exclude')
     semver = SemverRange.parse(params['semver'], 'semver')
-    limit, workers = check_limit(params['limit']), params['workers']
-    if not 1 <= workers <= MAX_WORKERS:
-        raise InvalidInputError('workers must be between 1 and %d, got %s' % (MAX_WORKERS, workers))
+    limit, workers = check_limit(params['limit']), check_workers(params['workers'])
     result = {'changed': False, 'repository': ref.name}
     try:
         listing = client.list_tags_detailed(ref)
