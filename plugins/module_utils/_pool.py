@@ -21,6 +21,7 @@ from ._errors import InvalidInputError
 MAX_WORKERS = 32
 DEFAULT_WORKERS = 8
 
+
 def check_workers(workers: t.Any, option: str = 'workers') -> int:
     """``workers`` itself when it is 1 to MAX_WORKERS; else InvalidInputError naming the option."""
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
