@@ -30,8 +30,8 @@ from harness.seed import DEFAULT_CREATED, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_
 RUN_MODULE = '''
 import json, sys
 from ansible_collections.oci.registry.plugins.modules import registry_archive
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 params = json.loads(sys.argv[1])
 result = registry_archive.run(RegistryClient(ConnectionOptions(plain_http=True)), params, False)
 print(json.dumps({'digest': result['images'][0]['digest'], 'blobs': result['blobs'], 'bytes': result['bytes']}))

@@ -19,8 +19,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 from harness import Harness
 from harness.seed import push_image
 

@@ -24,9 +24,9 @@ from harness.seed import PushClient
 CHILD = r'''
 import json
 import sys
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
-from ansible_collections.oci.registry.plugins.module_utils import _sync
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.operations import _sync
 params = json.loads(sys.argv[1])
 options = ConnectionOptions(plain_http=True)
 result = _sync.sync(RegistryClient(options), RegistryClient(options), params, False)

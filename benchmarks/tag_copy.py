@@ -24,8 +24,8 @@ import sys
 import time
 
 from ansible_collections.oci.registry.plugins.modules import registry_tag
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 from harness import Harness
 from harness.seed import OCI_MANIFEST, PushClient, push_image, push_index
 
@@ -33,10 +33,10 @@ OPTIONS = ConnectionOptions(plain_http=True)
 
 RSS_CHILD = '''
 import sys, time
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient, parse_image
-from ansible_collections.oci.registry.plugins.module_utils._copy import copy_image, CopyStats
-from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.operations._copy import copy_image, CopyStats
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 source, target = parse_image(sys.argv[1]), parse_image(sys.argv[2])
 client = RegistryClient(ConnectionOptions(plain_http=True))
 def hwm():  # peak RSS of this process image in KiB (ru_maxrss would include the parent's memory from before exec)

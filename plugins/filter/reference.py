@@ -100,7 +100,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.oci.registry.plugins.module_utils._reference import ImageReference
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 
 
 def parse_reference(text: t.Any, default_tag: str | None = "latest") -> dict[str, str | None]:

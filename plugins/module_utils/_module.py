@@ -16,10 +16,10 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._client import RegistryClient
-from ._credentials import AUTH_METHODS
-from ._errors import InvalidInputError, RegistryError
-from ._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 
 REGISTRY_ARGSPEC: t.Dict[str, t.Dict[str, t.Any]] = {
     'username': {'type': 'str', 'fallback': (env_fallback, ['OCI_REGISTRY_USERNAME'])},

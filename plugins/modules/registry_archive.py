@@ -197,7 +197,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._archive import export_images, import_images
+from ansible_collections.oci.registry.plugins.module_utils.operations._archive import export_images, import_images
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 

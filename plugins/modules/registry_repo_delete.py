@@ -198,10 +198,10 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._delete import RepositoryDeleter, parse_names
-from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_digest, validate_tag
+from ansible_collections.oci.registry.plugins.module_utils.operations._delete import RepositoryDeleter, parse_names
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
-from ansible_collections.oci.registry.plugins.module_utils._reference import ImageReference, validate_digest, validate_tag
 
 
 def run(client, params, check_mode):

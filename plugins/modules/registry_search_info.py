@@ -135,10 +135,10 @@ repositories:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._client import parse_registry
-from ansible_collections.oci.registry.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
+from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_registry
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
-from ansible_collections.oci.registry.plugins.module_utils._reference import ImageReference
 
 HUB_DEFAULT_LIMIT = 25
 

@@ -340,10 +340,10 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.oci.registry.plugins.module_utils.operations._sync import sync
+from ansible_collections.oci.registry.plugins.module_utils.operations._tags import ORDERS, SORTS
 from ansible_collections.oci.registry.plugins.module_utils._module import (
     CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
-from ansible_collections.oci.registry.plugins.module_utils._sync import sync
-from ansible_collections.oci.registry.plugins.module_utils._tags import ORDERS, SORTS
 
 
 def run(client, params, check_mode):

@@ -212,13 +212,13 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.oci.registry.plugins.module_utils._client import parse_image
-from ansible_collections.oci.registry.plugins.module_utils._copy import CopyContext, copy_image, copy_referrers
-from ansible_collections.oci.registry.plugins.module_utils._store import RegistryRepository
-from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_image
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
+from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image, copy_referrers
+from ansible_collections.oci.registry.plugins.module_utils.operations._tagging import parse_tags, parse_target, plan_tags, target_digests
 from ansible_collections.oci.registry.plugins.module_utils._module import (
     CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
-from ansible_collections.oci.registry.plugins.module_utils._tagging import parse_tags, parse_target, plan_tags, target_digests
 
 
 def run(client, params, check_mode):

@@ -197,12 +197,12 @@ details:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oci.registry.plugins.module_utils._errors import NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
-from ansible_collections.oci.registry.plugins.module_utils._pool import bounded_map, check_workers
-from ansible_collections.oci.registry.plugins.module_utils._tags import (
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError
+from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map, check_workers
+from ansible_collections.oci.registry.plugins.module_utils.operations._tags import (
     ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, parse_repository, rank_tags, select_tags,
 )
+from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 
 def run(client, params, check_mode):

@@ -11,10 +11,10 @@ import typing as t
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils._module import check_connection_options
-from ansible_collections.oci.registry.plugins.module_utils._transport import HAS_REQUESTS, ConnectionOptions
 
 
 class RegistryLookupBase(LookupBase):

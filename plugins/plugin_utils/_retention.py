@@ -19,7 +19,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.oci.registry.plugins.module_utils._tags import parse_created, sort_details
+from ansible_collections.oci.registry.plugins.module_utils.operations._tags import parse_created, sort_details
 
 KEEP, DELETE, BLOCKED = 'keep', 'delete', 'blocked'
 DAY = 86400.0

@@ -50,7 +50,7 @@ _value:
 
 import typing as t
 
-from ansible_collections.oci.registry.plugins.module_utils._reference import ImageReference
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 
 
 def is_reference(value: t.Any) -> bool:

@@ -25,12 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
-from ansible_collections.oci.registry.plugins.module_utils import _vendors
-from ansible_collections.oci.registry.plugins.module_utils._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils._delete import CollateralTagsError
-from ansible_collections.oci.registry.plugins.module_utils._errors import AuthenticationError, InvalidInputError
-from ansible_collections.oci.registry.plugins.module_utils._manifest import OCI_INDEX, OCI_MANIFEST
-from ansible_collections.oci.registry.plugins.module_utils._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.model import _vendors
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.operations._delete import CollateralTagsError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 
 HUB_USER, HUB_SECRET, HUB_JWT = 'hubuser', 'dckr_pat_hub-secret-for-tests', 'hub-jwt-for-tests-0123456789'
 

@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""RegistryClient against faked HTTP.
+
+These tests use the ``responses`` library because the shapes they check are vendor quirks the
+local distribution registry (the one the integration harness starts) does not produce: a
+manifest HEAD without Docker-Content-Digest, Docker Hub's rate-limit headers and token
+service, a relative or absolute Link header, ``tags: null``, and a registry serving bytes that
+do not match the digest asked for. The real handshake, redirects and 429s are proven against
+real servers elsewhere.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import typing as t
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+from responses import matchers
+
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _smaller_page_size, parse_image, parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.wire._auth import Authenticator
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.client._hub import HubAuth
+from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+
+BASE = "https://registry.example.com"
+HUB = "https://registry-1.docker.io"
+HUB_REALM = "https://auth.docker.io/token"
+HUB_TOKEN = "hub-anonymous-token-for-unit-tests"
+
+IMAGE = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": OCI_MANIFEST,
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + "c" * 64, "size": 2},
+    "layers": [],
+}, indent=2).encode()
+IMAGE_DIGEST = "sha256:" + hashlib.sha256(IMAGE).hexdigest()
+
+
+@pytest.fixture
+def rsps() -> t.Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def _client(**options: t.Any) -> RegistryClient:
+    options.setdefault("auth_method", "none")
+    options.setdefault("retries", 0)
+    return RegistryClient(ConnectionOptions(**options))
+
+
+def _calls(mock: responses.RequestsMock) -> list[tuple[str, str, str]]:
+    result = []
+    for call in mock.calls:
+        parts = urlsplit(call.request.url)
+        result.append((call.request.method, parts.netloc, parts.path))
+    return result
+
+
+def _open_registry(mock: responses.RequestsMock, base: str = BASE) -> None:
+    mock.get(base + "/v2/", json={})
+
+
+def _hub_token(mock: responses.RequestsMock, scope: str) -> None:
+    mock.get(HUB + "/v2/", status=401, json={"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+             headers={"WWW-Authenticate": 'Bearer realm="%s",service="registry.docker.io"' % HUB_REALM})
+    mock.get(HUB_REALM, match=[matchers.query_param_matcher({"service": "registry.docker.io", "scope": scope})],
+             json={"token": HUB_TOKEN, "access_token": HUB_TOKEN, "expires_in": 300, "issued_at": "2024-01-01T00:00:00Z"})
+
+
+# --- manifests --------------------------------------------------------------------------------
+
+def test_head_without_digest_header_falls_back_to_get(rsps: responses.RequestsMock) -> None:
+    _open_registry(rsps)
+    rsps.head(BASE + "/v2/team/app/manifests/1.0", content_type=OCI_MANIFEST)  # no Docker-Content-Digest
+    rsps.get(BASE + "/v2/team/app/manifests/1.0", body=IMAGE, content_type=OCI_MANIFEST)
+    client = _client()
+    descriptor = client.head_manifest(parse_image("registry.example.com/team/app:1.0"))
+    assert descriptor.digest == IMAGE_DIGEST
+    assert descriptor.media_type == OCI_MANIFEST
+    assert descriptor.size == len(IMAGE)
+    assert _calls(rsps) == [("GET", "registry.example.com", "/v2/"), ("HEAD", "registry.example.com", "/v2/team/app/manifests/1.0"),
+                            ("GET", "registry.example.com", "/v2/team/app/manifests/1.0")]
+    assert [c.request.headers["Accept"] for c in rsps.calls[1:]] == [ACCEPT, ACCEPT]
+    assert client.log.count("GET", "/manifests/") == 1
+
+
+def test_head_with_digest_header_does_not_get(rsps: responses.RequestsMock) -> None:
+    _open_registry(rsps)
+    rsps.head(BASE + "/v2/team/app/manifests/1.0", content_type=OCI_INDEX + "; charset=utf-8",
+              headers={"Docker-Content-Digest": IMAGE_DIGEST, "Content-Length": "1234"})
+    descriptor = _client().head_manifest(parse_image("registry.example.com/team/app:1.0"))
+    assert (descriptor.digest, descriptor.media_type, descriptor.size, descriptor.ratelimit) == (IMAGE_DIGEST, OCI_INDEX, 1234, None)
+    assert [c[0] for c in _calls(rsps)] == ["GET", "HEAD"]
+
+
+def test_get_by_digest_verifies_bytes(rsps: responses.RequestsMock) -> None:
+    asked = "sha256:" + hashlib.sha256(b"other bytes").hexdigest()
+    _open_registry(rsps)
+    # The header repeats the digest asked for: only hashing the bytes shows they are not it.
+    rsps.get(BASE + "/v2/team/app/manifests/" + asked, body=IMAGE, content_type=OCI_MANIFEST, headers={"Docker-Content-Digest": asked})
+    with pytest.raises(DigestMismatchError) as exc:
+        _client().get_manifest(parse_image("registry.example.com/team/app@" + asked))
+    assert asked in str(exc.value)
+    assert IMAGE_DIGEST in str(exc.value)
+
+
+def test_get_by_digest_accepts_matching_bytes(rsps: responses.RequestsMock) -> None:
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/manifests/" + IMAGE_DIGEST, body=IMAGE, content_type="application/json")
+    manifest = _client().get_manifest(parse_image("registry.example.com/team/app@" + IMAGE_DIGEST))
+    assert (manifest.digest, manifest.raw, manifest.media_type) == (IMAGE_DIGEST, IMAGE, OCI_MANIFEST)
+    assert manifest.config_descriptor is not None
+
+
+def test_get_by_tag_with_lying_digest_header(rsps: responses.RequestsMock) -> None:
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/manifests/1.0", body=IMAGE, content_type=OCI_MANIFEST, headers={"Docker-Content-Digest": "sha256:" + "0" * 64})
+    with pytest.raises(RegistryError) as exc:
+        _client().get_manifest(parse_image("registry.example.com/team/app:1.0"))
+    assert IMAGE_DIGEST in str(exc.value) and "sha256:" + "0" * 64 in str(exc.value)
+
+
+@pytest.mark.parametrize("code", ["MANIFEST_UNKNOWN", "NAME_UNKNOWN"])
+def test_missing_manifest(rsps: responses.RequestsMock, code: str) -> None:
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/manifests/9.9", status=404, json={"errors": [{"code": code, "message": "unknown"}]})
+    with pytest.raises(NotFoundError) as exc:
+        _client().get_manifest(parse_image("registry.example.com/team/app:9.9"))
+    assert str(exc.value) == ("image registry.example.com/team/app:9.9 not found on registry registry.example.com: "
+                              "no such tag, digest or repository (%s)" % code)
+    assert exc.value.codes == (code,)
+
+
+# HEAD response headers -> the ratelimit the client reports
+RATELIMITS = [
+    ({"ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600", "docker-ratelimit-source": "203.0.113.7"},
+     {"limit": 100, "remaining": 76, "window_seconds": 21600, "source": "203.0.113.7"}),
+    ({"RateLimit-Limit": "200;w=21600", "RateLimit-Remaining": "0;w=21600"},
+     {"limit": 200, "remaining": 0, "window_seconds": 21600, "source": None}),
+    ({}, None),
+]
+
+
+@pytest.mark.parametrize("headers, expected", RATELIMITS)
+def test_docker_hub_ratelimit(rsps: responses.RequestsMock, headers: dict[str, str], expected: dict[str, t.Any] | None) -> None:
+    _hub_token(rsps, "repository:library/nginx:pull")
+    rsps.head(HUB + "/v2/library/nginx/manifests/1.27", content_type=DOCKER_LIST, headers=dict(headers, **{"Docker-Content-Digest": IMAGE_DIGEST}))
+    descriptor = _client().head_manifest(parse_image("nginx:1.27"))
+    assert descriptor.digest == IMAGE_DIGEST
+    assert descriptor.media_type == DOCKER_LIST
+    assert descriptor.ratelimit == expected
+    # Anonymous: the token request carries no credentials; the HEAD carries the token.
+    assert "Authorization" not in rsps.calls[1].request.headers
+    assert rsps.calls[2].request.headers["Authorization"] == "Bearer " + HUB_TOKEN
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+# pages of tags/list: (query of the request, tags in the body, Link of the response)
+TAG_PAGES = [
+    # distribution 2.8 after deleting the last tag.
+    ([({}, None, None)], []),
+    ([({}, ["1.0", "latest"], None)], ["1.0", "latest"]),
+    # A relative Link, a page shorter than the others in the middle, then "tags": null.
+    ([({}, ["b", "a"], '</v2/team/app/tags/list?last=b&n=2>; rel="next"'),
+      ({"last": "b", "n": "2"}, ["c"], '</v2/team/app/tags/list?last=c&n=2>; rel="next"'),
+      ({"last": "c", "n": "2"}, None, None)], ["b", "a", "c"]),
+]
+
+
+@pytest.mark.parametrize("pages, expected", TAG_PAGES)
+def test_list_tags(rsps: responses.RequestsMock, pages: list[tuple[dict[str, str], list[str] | None, str | None]],
+                   expected: list[str]) -> None:
+    _open_registry(rsps)
+    for query, tags, link in pages:
+        rsps.get(BASE + "/v2/team/app/tags/list", match=[matchers.query_param_matcher(query)],
+                 json={"name": "team/app", "tags": tags}, headers={"Link": link} if link else {})
+    assert _client().list_tags(parse_image("registry.example.com/team/app")) == expected
+    assert len(rsps.calls) == 1 + len(pages)
+
+
+def test_list_tags_filters_as_the_detailed_listing(rsps: responses.RequestsMock) -> None:
+    """Both listings are one: an entry that is not a string (a broken registry) is dropped by both."""
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/tags/list", json={"name": "team/app", "tags": ["v1", 7, None, "v2"]})
+    client, ref = _client(), parse_image("registry.example.com/team/app")
+    assert client.list_tags(ref) == client.list_tags_detailed(ref).tags == ["v1", "v2"]
+
+
+def test_catalog_follows_absolute_link(rsps: responses.RequestsMock) -> None:
+    rsps.get(BASE + "/v2/", status=401, headers={"WWW-Authenticate": 'Bearer realm="https://auth.example.com/token",service="registry.example.com"'})
+    rsps.get("https://auth.example.com/token",
+             match=[matchers.query_param_matcher({"service": "registry.example.com", "scope": "registry:catalog:*"})], json={"token": "catalog-token-1"})
+    rsps.get(BASE + "/v2/_catalog", match=[matchers.query_param_matcher({"n": "1000"})], json={"repositories": ["a/one", "a/two"]},
+             headers={"Link": '<https://registry.example.com/v2/_catalog?n=1000>; rel="prev", '
+                              '<https://registry.example.com/v2/_catalog?last=a%2Ftwo&n=1000>; rel="next"'})
+    rsps.get(BASE + "/v2/_catalog", match=[matchers.query_param_matcher({"last": "a/two", "n": "1000"})], json={"repositories": ["b/three"]})
+    assert list(_client().iter_catalog(parse_registry("registry.example.com"))) == ["a/one", "a/two", "b/three"]
+    assert [c.request.headers.get("Authorization") for c in rsps.calls[2:]] == ["Bearer catalog-token-1"] * 2
+
+
+def test_catalog_link_to_another_host_gets_no_credentials(rsps: responses.RequestsMock) -> None:
+    # A Link (like a Location) may point at another host; the registry's credentials stay on the registry.
+    rsps.get(BASE + "/v2/", status=401, headers={"WWW-Authenticate": 'Basic realm="Registry Realm"'})
+    rsps.get(BASE + "/v2/_catalog", json={"repositories": ["a"]},
+             headers={"Link": '<https://mirror.example.net/v2/_catalog?last=a&n=1000>; rel="next"'})
+    rsps.get("https://mirror.example.net/v2/_catalog", json={"repositories": ["b"]})
+    client = _client(auth_method="password", username="alice", password="alice-password-1")
+    assert list(client.iter_catalog(parse_registry("registry.example.com"))) == ["a", "b"]
+    assert rsps.calls[1].request.headers["Authorization"] == "Basic " + base64.b64encode(b"alice:alice-password-1").decode()
+    assert "Authorization" not in rsps.calls[2].request.headers
+
+
+def test_list_body_not_json(rsps: responses.RequestsMock) -> None:
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/team/app/tags/list", body="<html>proxy login</html>", content_type="text/html")
+    with pytest.raises(RegistryError, match="list tags of registry.example.com/team/app: registry registry.example.com returned a body that is not JSON"):
+        _client().list_tags(parse_image("registry.example.com/team/app"))
+
+
+@pytest.mark.parametrize('size,smaller', [(5000, 1000), (1001, 1000), (1000, 100), (101, 100), (100, 0), (0, None), (None, None)])
+def test_smaller_page_size(size: t.Optional[int], smaller: t.Optional[int]) -> None:
+    assert _smaller_page_size(size) == smaller
+
+
+def test_transports_are_built_in_one_place_with_their_auth() -> None:
+    """Each host gets one Transport, built with its base URL and its auth: the registry's Authenticator, the Hub API's JWT."""
+    client = _client(username="hubuser", password="pw-hub", auth_method="password")
+    ref = parse_image("docker.io/team/app")
+    registry = client.transport(ref)
+    assert (registry.base_url, registry.api_host, registry.registry) == ("https://registry-1.docker.io", "registry-1.docker.io", "docker.io")
+    assert isinstance(registry.auth, Authenticator)
+    assert client.transport(parse_registry("index.docker.io")) is registry  # a registry-level call shares it
+    hub = client.docker_hub(ref).transport
+    assert (hub.base_url, hub.api_host, hub.registry) == ("https://hub.docker.com", "hub.docker.com", "Docker Hub API")
+    assert isinstance(hub.auth, HubAuth) and hub.auth.credentials_for(None).username == "hubuser"
+    assert client.docker_hub(parse_image("docker.io/team/other")).transport is hub
+    plain = _client(plain_http=True).transport(parse_registry("127.0.0.1:5000"))
+    assert plain.base_url == "http://127.0.0.1:5000"
+    assert client.log.records == []  # building sends nothing
+
+
+def test_manifest_info_does_not_load_the_copy_engine() -> None:
+    """The read-only module lists referrers through the client: importing it must not import the copy engine."""
+    code = ("import sys; import ansible_collections.oci.registry.plugins.modules.registry_manifest_info; "
+            "print(sorted(m for m in sys.modules if m.endswith(('._copy', '._store', '._layout'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one home of digests: grammar, hashing, and the same messages for bytes, streams and archives."""
+
+from __future__ import annotations
+
+import hashlib
+import typing as t
+
+import pytest
+
+from ansible_collections.oci.registry.plugins.module_utils.model._digest import (
+    ALGORITHMS,
+    HEX_LENGTHS,
+    check_chunks,
+    compute_digest,
+    validate_digest,
+    verified,
+    verify_digest,
+)
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError
+
+DATA = [b'first chunk ', b'', b'second chunk ', b'last']
+WHOLE = b''.join(DATA)
+SHA256 = 'sha256:' + hashlib.sha256(WHOLE).hexdigest()
+SHA512 = 'sha512:' + hashlib.sha512(WHOLE).hexdigest()
+OTHER = compute_digest(b'other bytes')
+
+
+def test_algorithms_and_hex_lengths_agree() -> None:
+    assert set(ALGORITHMS) == set(HEX_LENGTHS)
+    for algorithm, length in HEX_LENGTHS.items():
+        assert len(compute_digest(b'', algorithm).split(':')[1]) == length
+        assert validate_digest(compute_digest(b'x', algorithm))
+
+
+@pytest.mark.parametrize('digest', [SHA256, SHA512])
+def test_matching_bytes_pass_everywhere(digest: str) -> None:
+    verify_digest(WHOLE, digest, 'content')
+    assert b''.join(verified(iter(DATA), digest, len(WHOLE), 'blob')) == WHOLE
+    assert b''.join(verified(iter(DATA), digest, None, 'blob')) == WHOLE
+    assert check_chunks(iter(DATA), digest, len(WHOLE), 'blob') == len(WHOLE)
+
+
+# (digest, size, message): the same message whichever way the bytes are checked
+MISMATCHES = [
+    (OTHER, None, 'blob X does not match its digest: expected %s, the bytes hash to %s' % (OTHER, SHA256)),
+    (SHA256, len(WHOLE) + 1, 'blob X is %d bytes, not the %d bytes its descriptor says (truncated?)' % (len(WHOLE), len(WHOLE) + 1)),
+    (SHA256, 3, 'blob X is larger than the 3 bytes its descriptor says'),
+    ('md5:900150983cd24fb0d6963f7d28e17f72', None,
+     "cannot verify blob X: unsupported digest algorithm 'md5'; only sha256 and sha512 digests are supported"),
+]
+
+
+@pytest.mark.parametrize('digest, size, message', MISMATCHES)
+def test_one_message_per_mismatch(digest: str, size: t.Optional[int], message: str) -> None:
+    for check in (lambda: list(verified(iter(DATA), digest, size, 'blob X')), lambda: check_chunks(iter(DATA), digest, size, 'blob X')):
+        with pytest.raises(DigestMismatchError) as info:
+            check()
+        assert str(info.value) == message
+        assert info.value.details()['error_kind'] == 'digest_mismatch'
+    if size is None:
+        with pytest.raises(DigestMismatchError) as info:
+            verify_digest(WHOLE, digest, 'blob X')
+        assert str(info.value) == message
+
+
+def test_last_chunk_is_held_back_until_the_digest_checks_out() -> None:
+    stream = verified(iter(DATA), OTHER, None, 'blob X')
+    passed = []
+    with pytest.raises(DigestMismatchError):
+        for chunk in stream:
+            passed.append(chunk)
+    assert passed == [b'first chunk ', b'second chunk ']  # 'last' never reached the writer
