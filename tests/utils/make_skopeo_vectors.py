@@ -26,6 +26,12 @@ next to vectors.json):
      and records skopeo's verdict and message in vectors.json.
 
 Every blob it read or wrote is stored once under blobs/sha256/<hex> (the exact bytes).
+
+    python tests/utils/make_skopeo_vectors.py --registry HOST:PORT --out DIR --push-only PREFIX --skopeo -
+
+pushes the committed vectors instead (each image and its `.sig` manifests, exact bytes) to PREFIX/<repo>:v1,
+e.g. to check them again with tests/utils/skopeo_check.py (their docker-reference still names the capture
+registry: use `--identity exact-repository=127.0.0.1:41627/signatures/<name>`).
 """
 
 from __future__ import annotations
@@ -128,7 +134,7 @@ def make_keys(out: str) -> None:
     for name in list(KEYS) + ["p256-other"]:
         if os.path.exists(os.path.join(directory, f"{name}.key")):
             continue
-        key = new_private_key(name.split("-")[0])
+        key = new_private_key(name.split("-", maxsplit=1)[0])
         der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         with open(os.path.join(directory, f"{name}.key"), "wb") as handle:
@@ -264,7 +270,7 @@ class Skopeo:
         self.policy = os.path.join(work, "policy-accept.json")
         with open(self.policy, "w", encoding="utf-8") as handle:
             json.dump({"default": [{"type": "insecureAcceptAnything"}]}, handle)
-        _, self.registries_d = skopeo_check.write_config(work, os.devnull, {"type": "matchRepository"})
+        self.registries_d = skopeo_check.write_config(work, os.devnull, {"type": "matchRepository"})[1]
         self.commands: list[str] = []
 
     def copy(self, source: str, dest: str, key: Optional[str], *extra: str) -> subprocess.CompletedProcess[str]:
@@ -457,7 +463,7 @@ class Maker:
             self.skopeo.sign("oci:image:index", f"docker://{self.host}/{repository}:v1", "p256", "--all")
             doomed = [self.images["index"]] if drop == "top" else self.children("index")
             for digest in doomed:
-                raw, _ = self.registry.manifest(repository, sig_tag(digest))
+                raw = self.registry.manifest(repository, sig_tag(digest))[0]
                 response = self.registry.session.delete(
                     f"{self.registry.base}/{repository}/manifests/{sha256(raw)}", timeout=30)
                 response.raise_for_status()
@@ -552,13 +558,46 @@ class Maker:
         self.vector("unsigned", "signatures/unsigned", "p256", "an image without a .sig is refused")
 
 
+def push_image(registry: Registry, layout: Store, repository: str, digest: str, tag: Optional[str] = None) -> None:
+    """Push one manifest of image/ (an index: its instances first) with its blobs."""
+    raw = layout.get(digest)
+    manifest = json.loads(raw)
+    for child in manifest.get("manifests", []):
+        push_image(registry, layout, repository, child["digest"])
+    for descriptor in [manifest["config"]] + manifest["layers"] if "config" in manifest else []:
+        registry.put_blob(repository, layout.get(descriptor["digest"]))
+    registry.put_manifest(repository, tag or digest, raw, manifest["mediaType"])
+
+
+def push_vectors(registry: Registry, out: str, prefix: str) -> None:
+    """Push every repository of vectors.json, image and `.sig` manifests, under prefix/ (the committed bytes)."""
+    store, layout = Store(out), Store(os.path.join(out, "image"))
+    with open(os.path.join(out, "vectors.json"), encoding="utf-8") as handle:
+        document = json.load(handle)
+    for repository, entry in document["repositories"].items():
+        target = f"{prefix}/{repository}"
+        push_image(registry, layout, target, document["images"][entry["image"]]["digest"], entry["tag"])
+        for sig in entry["signatures"].values():
+            raw = store.get(sig["manifest_digest"])
+            manifest = json.loads(raw)
+            for descriptor in [manifest["config"]] + manifest["layers"]:
+                registry.put_blob(target, store.get(descriptor["digest"]))
+            registry.put_manifest(target, sig["tag"], raw, sig["media_type"])
+        print(f"pushed {registry.host}/{target}:{entry['tag']} and {len(entry['signatures'])} .sig manifest(s)")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--skopeo", required=True, help="upstream skopeo 1.9.3 binary")
     parser.add_argument("--registry", required=True, help="HOST:PORT of an empty plain-HTTP registry")
     parser.add_argument("--out", required=True, help="output directory (tests/data/signatures/skopeo-1.9.3)")
+    parser.add_argument("--push-only", metavar="PREFIX",
+                        help="make nothing: push the vectors already in --out to the registry under PREFIX/")
     args = parser.parse_args(argv)
     out = os.path.abspath(args.out)
+    if args.push_only:
+        push_vectors(Registry(args.registry), out, args.push_only)
+        return 0
     os.makedirs(out, exist_ok=True)
     make_keys(out)
     make_layout(out)

@@ -85,8 +85,8 @@ def check_published(data: str, results: list[bool]) -> None:
         report(results, f"{bundle_path} payload changed", dsse_verifies(changed, os.path.join(root, key_path)), False)
         for sig in envelope["signatures"]:
             pae = Envelope.from_dict(json.loads(json.dumps(envelope))).pae()
-            own = b"DSSEv1 %d %s %d %s" % (len(envelope["payloadType"]), envelope["payloadType"].encode(),
-                                            len(payload), payload)
+            payload_type = envelope["payloadType"].encode()
+            own = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(payload), payload)
             report(results, f"{bundle_path} PAE equals the DSSE spec's (keyid {sig['keyid']!r})", pae == own, True)
     with open(os.path.join(root, PUBLISHED["sigstore-go"][0]), encoding="utf-8") as handle:
         statement = json.loads(base64.b64decode(json.load(handle)["dsseEnvelope"]["payload"]))
