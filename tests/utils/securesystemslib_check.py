@@ -14,7 +14,9 @@ the expected answer:
   - skopeo-1.9.3/: each signature layer of vectors.json against the vector's public key with
     `SSlibKey.verify_signature` over the payload blob's exact bytes. securesystemslib ties the hash to the
     curve (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512), so skopeo's P-384 and P-521 signatures, which are
-    over SHA-256, are expected to fail here while they pass in skopeo.
+    over SHA-256, are expected to fail here while they pass in skopeo;
+  - sigstore-js-4.1.1/: each bundle's DSSE envelope against the keys of vectors.json's checks (the subject
+    digest is sigstore-js's check, not repeated here).
 """
 
 from __future__ import annotations
@@ -124,6 +126,21 @@ def check_skopeo(data: str, results: list[bool]) -> None:
                    f"{vector['public_key']}", layer_verifies(directory, layer, vector["public_key"]), want)
 
 
+def check_sigstore_js(data: str, results: list[bool]) -> None:
+    """The bundles sigstore-js wrote: securesystemslib's hash per curve decides, as for the skopeo layers."""
+    directory = os.path.join(data, "sigstore-js-4.1.1")
+    with open(os.path.join(directory, "vectors.json"), encoding="utf-8") as handle:
+        vectors = json.load(handle)
+    for check in vectors["checks"]:
+        bundle = vectors["bundles"][check["bundle"].split(".")[0]]
+        with open(os.path.join(directory, check["bundle"]), encoding="utf-8") as handle:
+            envelope = json.load(handle)["dsseEnvelope"]
+        own_key = check["public_key"].endswith(f"/{bundle['key']}.pub")
+        want = own_key and bundle["hash"] != "sha256"  # P-384 over SHA-256 is not a securesystemslib scheme
+        report(results, f"sigstore-js {check['bundle']} with {os.path.basename(check['public_key'])}",
+               dsse_verifies(envelope, os.path.join(directory, check["public_key"])), want)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="check tests/data/signatures with securesystemslib")
     parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
@@ -132,6 +149,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     results: list[bool] = []
     check_published(args.data, results)
     check_skopeo(args.data, results)
+    check_sigstore_js(args.data, results)
     print(f"{sum(results)} of {len(results)} checks gave the expected answer")
     return 0 if all(results) else 1
 
