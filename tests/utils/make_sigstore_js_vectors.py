@@ -63,7 +63,7 @@ def node(script_args: list[str]) -> subprocess.CompletedProcess[str]:
 
 def write_keys(work: str) -> dict[str, str]:
     hints = {}
-    for name in sorted({key for key, _, _ in BUNDLES.values()}):
+    for name in sorted({case[0] for case in BUNDLES.values()}):
         key = load_private_key(SKOPEO, name)
         with open(os.path.join(work, f"{name}.pem"), "wb") as handle:
             handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
