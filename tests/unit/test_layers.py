@@ -55,8 +55,8 @@ def imported_layers(path: str, own_layer: str):
         elif node.level > 1:
             yield '<relative beyond its layer>', '.' * node.level + (node.module or '')
         elif node.module and node.module.startswith(PACKAGE + '.'):
-            rest = node.module[len(PACKAGE) + 1:].split('.')
-            yield (rest[0] if len(rest) > 1 else ''), node.module
+            first = node.module[len(PACKAGE) + 1:].split('.')[0]
+            yield (first if first in LAYERS else ''), node.module
 
 
 def test_every_file_is_in_a_layer():
@@ -79,3 +79,10 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     found = list(imported_layers(str(bad), 'model'))
     assert found == [('client', PACKAGE + '.client._client')]
     assert rank('client') > rank('model')
+
+
+def test_a_layer_package_import_counts_as_that_layer(tmp_path):
+    """`from <package>.model import _digest` is an import from the model layer, not from the top."""
+    source = tmp_path / 'ok.py'
+    source.write_text('from %s.model import _digest\n' % PACKAGE)
+    assert list(imported_layers(str(source), 'wire')) == [('model', PACKAGE + '.model')]
