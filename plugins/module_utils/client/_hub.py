@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, NotFoundError, RegistryError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
+from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import Credentials, Transport, read_json
 
 MAX_HUB_BODY = 16 * 1024 * 1024
@@ -129,8 +130,8 @@ class HubAuth:
         secret = creds.password or creds.token if creds else None
         if not creds or not creds.username or not secret:
             raise AuthenticationError('Docker Hub deletes only through its API at %s, which needs a username and a password or '
-                                      'access token; none were found for docker.io' % self.transport.base_url,
-                                      hint='set username and password (or token), or log in to docker.io with docker/podman')
+                                      'access token; none were found for %s' % (self.transport.base_url, DOCKER_HUB),
+                                      hint='set username and password (or token), or log in to %s with docker/podman' % DOCKER_HUB)
         url = self.transport.url(HUB_TOKEN_PATH)
         response = self.transport.send('POST', url, headers={'Content-Type': 'application/json'},
                                        data=json.dumps({'identifier': creds.username, 'secret': secret}), operation='Docker Hub API login')

@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Platform
+from ansible_collections.oci.registry.plugins.module_utils.model._options import DEFAULTS as SHARED_DEFAULTS, check_workers, parse_platforms, parse_repository
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_digest, validate_tag
-from ._pool import DEFAULT_WORKERS, check_workers
 from ._tags import ORDERS, SORTS, SemverRange, check_limit, compile_pattern, select_tags
 
-# Task-level options (an entry's own platforms, referrers and prune fall back to these).
-DEFAULTS: t.Mapping[str, t.Any] = {
-    'platforms': None, 'referrers': False, 'prune': False, 'prune_max': 10, 'immutable': (), 'workers': DEFAULT_WORKERS,
-    'keep_going': True, 'min_ratelimit_remaining': 0,
-}
+# Task-level options (an entry's own platforms, referrers and prune fall back to these): the shared
+# defaults of model/_options, plus the two only sync has.
+DEFAULTS: t.Mapping[str, t.Any] = dict(
+    {name: SHARED_DEFAULTS[name] for name in ('referrers', 'prune', 'prune_max', 'workers', 'keep_going', 'min_ratelimit_remaining')},
+    platforms=None, immutable=())
 # An entry's ``tags`` selection.
-TAG_DEFAULTS: t.Mapping[str, t.Any] = {'sort': 'name', 'order': 'asc'}
+TAG_DEFAULTS: t.Mapping[str, t.Any] = {name: SHARED_DEFAULTS[name] for name in ('sort', 'order')}
 
 
 def _option(params: t.Mapping[str, t.Any], name: str, defaults: t.Mapping[str, t.Any] = DEFAULTS) -> t.Any:
@@ -127,19 +127,8 @@ class Options:
 
 
 def _repository(value: t.Any, option: str) -> ImageReference:
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError('%s is required: a repository such as registry.example.com/team/app (no tag)' % option)
-    try:
-        return ImageReference.parse_repository(value)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s (a repository, without tag or digest: the tags to sync go in tags)' % (option, exc)) from None
-
-
-def _platforms(values: t.Any, option: str) -> t.Tuple[Platform, ...]:
-    try:
-        return tuple(Platform.parse(value) for value in values or ())
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
+    return parse_repository(value, option, missing='is required: a repository such as registry.example.com/team/app (no tag)',
+                            hint='a repository, without tag or digest: the tags to sync go in tags')
 
 
 def _entry(number: int, value: t.Any, defaults: t.Mapping[str, t.Any]) -> Entry:
@@ -151,7 +140,7 @@ def _entry(number: int, value: t.Any, defaults: t.Mapping[str, t.Any]) -> Entry:
         raise InvalidInputError('%s: source and target are the same repository (%s)' % (where, source.name))
     own = value.get('platforms')
     return Entry(number, source, target, Selection.parse(value.get('tags'), where + '.tags'),
-                 defaults['platforms'] if own is None else _platforms(own, where + '.platforms'),
+                 defaults['platforms'] if own is None else parse_platforms(own, where + '.platforms'),
                  bool(_option(value, 'referrers', defaults)), bool(_option(value, 'prune', defaults)))
 
 
@@ -160,7 +149,7 @@ def parse_entries(params: t.Mapping[str, t.Any]) -> t.List[Entry]:
     entries = params.get('repositories') or []
     if not entries:
         raise InvalidInputError('repositories is empty: give at least one {source, target} entry')
-    defaults = {'platforms': _platforms(params.get('platforms'), 'platforms'),
+    defaults = {'platforms': parse_platforms(params.get('platforms'), 'platforms'),
                 'referrers': bool(_option(params, 'referrers')), 'prune': bool(_option(params, 'prune'))}
     return [_entry(number, value, defaults) for number, value in enumerate(entries)]
 

@@ -13,10 +13,10 @@ The functions here are pure: the orchestration in ``_sync.py`` feeds them what t
 from __future__ import annotations
 
 import enum
-import re
 import typing as t
 from dataclasses import dataclass, replace
 
+from ansible_collections.oci.registry.plugins.module_utils.model._referrers import is_referrer_tag
 from ._sync_model import Entry, Options
 
 
@@ -47,9 +47,6 @@ REFUSED = 'refused'  # blocked: the delete planner's refusal (a kept tag shares 
 ERROR = 'error'  # failed: what the registry (or a pin) said
 
 STOPPED_TEXT = 'not attempted: an earlier failure stopped the sync (keep_going is false)'
-# Tags that belong to another image's signatures and attestations (the referrers fallback tag
-# sha256-<hex>, cosign's sha256-<hex>.sig/.att/.sbom): prune never touches them.
-REFERRER_TAG = re.compile(r'^sha(256|512)-[0-9a-f]{64,128}(\.[A-Za-z0-9_-]+)?$')
 
 
 @dataclass(frozen=True)
@@ -153,13 +150,17 @@ def compared(item: TagPlan, source_digest: str, previous: t.Optional[str], same_
 
 
 def prune_candidates(listing: Listing, tags: t.Iterable[TagPlan]) -> t.List[str]:
-    """Target tags the selection matches that are not kept (selected, or reported for the entry): never a referrers tag."""
+    """Target tags the selection matches that are not kept (selected, or reported for the entry).
+
+    Never a tag that holds another image's signatures and attestations (the referrers fallback tag
+    ``sha256-<hex>``, cosign's ``.sig``/``.att``/``.sbom``): those belong to that image.
+    """
     entry = listing.entry
     if not entry.prune or listing.failed is not None or listing.target_tags is None:
         return []
     keep = set(listing.selected) | {item.tag for item in tags if item.entry is entry}
     return sorted(tag for tag in listing.target_tags
-                  if tag not in keep and entry.selection.matches(tag) and not REFERRER_TAG.match(tag))
+                  if tag not in keep and entry.selection.matches(tag) and not is_referrer_tag(tag))
 
 
 def over_prune_max(entry: Entry, doomed: t.Sequence[str], prune_max: int) -> t.List[TagPlan]:

@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST, Manifest, Platform
-from ansible_collections.oci.registry.plugins.module_utils.stores._store import CHUNK_SIZE, ChunkReader, ImageStore, SizedChunks
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import CHUNK_SIZE, ImageStore, SizedChunks
 
 
 def digest_of(data: bytes) -> str:
@@ -213,13 +213,6 @@ def test_failed_second_tag_names_tags_already_written():
 def test_referrers_of_a_store_that_cannot_list_them_are_none():
     source, target = FakeStore('src'), FakeStore('dst')
     assert copy_referrers(source, target, digest_of(b'x')) == []
-
-
-@pytest.mark.parametrize('sizes, reads', [([3, 3, 3], [4, 4, 4]), ([10], [-1]), ([1, 1], [5, 5])])
-def test_chunk_reader_reads_the_stream_in_order(sizes, reads):
-    chunks = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
-    reader = ChunkReader(iter(chunks))
-    assert b''.join(reader.read(n) for n in reads) == b''.join(chunks)[:sum(n if n >= 0 else sum(sizes) for n in reads)]
 
 
 def test_upload_body_keeps_its_chunks_and_length():
