@@ -107,10 +107,6 @@ class Plan:
     prunes: t.Tuple[PruneGroup, ...] = ()
     prune_results: t.Tuple[TagPlan, ...] = ()  # prune candidates decided without a delete: blocked, failed or skipped
 
-    @property
-    def to_copy(self) -> t.List[TagPlan]:
-        return [item for item in self.tags if item.action in COPIES]
-
 
 def initial_tags(listing: Listing) -> t.List[TagPlan]:
     """The entry's selected tags still to compare, and its named tags that the source lacks (failed now)."""
