@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Platform
@@ -22,11 +23,11 @@ from ._tags import ORDERS, SORTS, SemverRange, check_limit, compile_pattern, sel
 
 # Task-level options (an entry's own platforms, referrers and prune fall back to these): the shared
 # defaults of model/_options, plus the two only sync has.
-DEFAULTS: t.Mapping[str, t.Any] = dict(
+DEFAULTS: t.Mapping[str, t.Any] = MappingProxyType(dict(
     {name: SHARED_DEFAULTS[name] for name in ('referrers', 'prune', 'prune_max', 'workers', 'keep_going', 'min_ratelimit_remaining')},
-    platforms=None, immutable=())
+    platforms=None, immutable=()))
 # An entry's ``tags`` selection.
-TAG_DEFAULTS: t.Mapping[str, t.Any] = {name: SHARED_DEFAULTS[name] for name in ('sort', 'order')}
+TAG_DEFAULTS: t.Mapping[str, t.Any] = MappingProxyType({name: SHARED_DEFAULTS[name] for name in ('sort', 'order')})
 
 
 def _option(params: t.Mapping[str, t.Any], name: str, defaults: t.Mapping[str, t.Any] = DEFAULTS) -> t.Any:
