@@ -272,7 +272,7 @@ class OCILayout:
             raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
-        self._tar.addfile(info, reader)  # type: ignore[arg-type]
+        self._tar.addfile(info, reader)
         reader.drain()
 
     def _write_file(self, name: str, chunks: t.Iterable[bytes]) -> None:

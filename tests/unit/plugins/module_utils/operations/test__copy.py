@@ -15,7 +15,9 @@ import typing as t
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from
+from ansible_collections.oci.registry.plugins.module_utils.operations._copy import (
+    CopyContext, CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from,
+)
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST, Manifest, Platform
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import CHUNK_SIZE, ImageStore, SizedChunks
@@ -148,6 +150,26 @@ def test_check_mode_reads_but_never_writes_and_predicts():
     copy_image(source, target, 'v1', ['v1'], check_mode=True, stats=stats)
     assert target.writes() == [] and not target.manifests
     assert stats.copied_blobs == 3 and stats.manifests == 3  # the children share their config
+
+
+@pytest.mark.parametrize('extra', [{'check_mode': True}, {'check_mode': False}, {'stats': CopyStats()}])
+@pytest.mark.parametrize('copy', [copy_image, copy_referrers])
+def test_a_context_owns_check_mode_and_stats(copy, extra):
+    """Given a context, check_mode and stats are its own: passing either beside it is refused, not ignored, and nothing is read."""
+    source, target = FakeStore('src'), FakeStore('dst')
+    digest = add_image(source, b'payload', 'v1')
+    with CopyContext(check_mode=False) as context:
+        with pytest.raises(TypeError, match=r'^check_mode and stats are the CopyContext.s when a context is given \(this one has check_mode=False\)'):
+            copy(source, target, 'v1' if copy is copy_image else digest, context=context, **extra)
+    assert source.calls == [] and target.calls == []
+
+
+def test_a_context_decides_check_mode_for_every_copy_in_it():
+    source, target = FakeStore('src'), FakeStore('dst')
+    add_image(source, b'payload', 'v1')
+    with CopyContext(check_mode=True) as context:
+        copy_image(source, target, 'v1', ['v1'], context=context)
+    assert target.writes() == [] and context.stats.manifests == 1 and context.stats.copied_blobs == 2
 
 
 def test_shared_blob_is_written_once_and_check_mode_predicts_the_real_run():
