@@ -73,8 +73,8 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.oci.registry.plugins.plugin_utils._lookup import RegistryLookupBase, lookup_error
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_image, parse_platform
-from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map, check_workers
+from ansible_collections.oci.registry.plugins.module_utils.model._options import check_workers, parse_image, parse_platform
+from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map
 
 
 class LookupModule(RegistryLookupBase):

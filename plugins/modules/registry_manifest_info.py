@@ -211,7 +211,7 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_image, parse_platform
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image, parse_platform
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 

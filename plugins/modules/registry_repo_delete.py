@@ -199,16 +199,14 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
-from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_digest, validate_tag
-from ansible_collections.oci.registry.plugins.module_utils.operations._delete import RepositoryDeleter, parse_names
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_names, parse_repository
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import validate_digest, validate_tag
+from ansible_collections.oci.registry.plugins.module_utils.operations._delete import RepositoryDeleter
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 
 def run(client, params, check_mode):
-    try:
-        repo = ImageReference.parse_repository(params['repository'])
-    except ValueError as exc:
-        raise InvalidInputError('repository: %s' % exc) from None
+    repo = parse_repository(params['repository'])
     tags = parse_names(params['tags'], 'tags', validate_tag)
     digests = parse_names(params['digests'], 'digests', validate_digest)
     if params['all_tags'] and (tags or digests):

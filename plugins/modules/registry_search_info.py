@@ -137,7 +137,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
-from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 HUB_DEFAULT_LIMIT = 25
@@ -177,7 +178,7 @@ def _normalized(registry, name):
 def main():
     module = AnsibleModule(
         argument_spec=registry_argspec(
-            registry={'type': 'str', 'default': 'docker.io'},
+            registry={'type': 'str', 'default': DOCKER_HUB},
             query={'type': 'str'},
             limit={'type': 'int'},
             page_size={'type': 'int', 'default': 1000},

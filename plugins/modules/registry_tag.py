@@ -213,7 +213,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.client._client import parse_image
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image, copy_referrers
 from ansible_collections.oci.registry.plugins.module_utils.operations._tagging import parse_tags, parse_target, plan_tags, target_digests

@@ -198,9 +198,10 @@ details:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map, check_workers
+from ansible_collections.oci.registry.plugins.module_utils.model._options import DEFAULTS, check_workers, parse_repository
+from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import (
-    ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, parse_repository, rank_tags, select_tags,
+    ORDERS, SORTS, SemverRange, check_limit, compile_pattern, format_created, rank_tags, select_tags,
 )
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
@@ -232,11 +233,11 @@ def main():
             match={'type': 'str'},
             exclude={'type': 'str'},
             semver={'type': 'str'},
-            sort={'type': 'str', 'default': 'name', 'choices': list(SORTS)},
-            order={'type': 'str', 'default': 'asc', 'choices': list(ORDERS)},
+            sort={'type': 'str', 'default': DEFAULTS['sort'], 'choices': list(SORTS)},
+            order={'type': 'str', 'default': DEFAULTS['order'], 'choices': list(ORDERS)},
             limit={'type': 'int'},
             digests={'type': 'bool', 'default': False},
-            workers={'type': 'int', 'default': 8},
+            workers={'type': 'int', 'default': DEFAULTS['workers']},
         ),
         supports_check_mode=True,
     )

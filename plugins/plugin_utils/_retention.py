@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
 import typing as t
 from dataclasses import dataclass
 
+from ansible_collections.oci.registry.plugins.module_utils.model._options import compile_regex
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import parse_created, sort_details
 
 KEEP, DELETE, BLOCKED = 'keep', 'delete', 'blocked'
 DAY = 86400.0
+# The filter's own words for a pattern it cannot use (the checks are model._options.compile_regex's).
+PATTERN_MESSAGES = {
+    'type': '%(option)s: %(text)r is not a regular expression (a string)',
+    'syntax': '%(option)s: %(text)r is not a valid Python regular expression: %(reason)s',
+    'reserved': '%(option)s: the named groups %(groups)s are reserved',
+}
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,7 @@ def _number(value: t.Any, kind: t.Callable[[t.Any], t.Any], message: str) -> t.A
 
 
 def _compile(pattern: t.Any, option: str) -> t.Pattern[str]:
-    if not isinstance(pattern, str):
-        raise ValueError('%s: %r is not a regular expression (a string)' % (option, pattern))
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError('%s: %r is not a valid Python regular expression: %s' % (option, pattern, exc)) from None
+    return compile_regex(pattern, option, messages=PATTERN_MESSAGES, error=ValueError)
 
 
 def _epoch(now: t.Any) -> float:

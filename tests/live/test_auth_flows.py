@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from ansible_collections.oci.registry.plugins.module_utils.wire import _auth
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 
 from conftest import assert_ok

@@ -19,7 +19,8 @@ import uuid
 import pytest
 
 from ansible_collections.oci.registry.plugins.modules import registry_tag
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions

@@ -19,7 +19,8 @@ import pytest
 
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login

@@ -15,7 +15,8 @@ import uuid
 import pytest
 
 from ansible_collections.oci.registry.plugins.modules import registry_archive
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 

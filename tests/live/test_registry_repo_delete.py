@@ -17,7 +17,8 @@ import pytest
 
 from ansible_collections.oci.registry.plugins.modules import registry_repo_delete as repo_delete
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._delete import CollateralTagsError
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, PermissionDeniedError, RegistryError, UnsupportedError
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions

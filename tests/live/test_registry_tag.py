@@ -17,7 +17,8 @@ import pytest
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info
 from ansible_collections.oci.registry.plugins.modules import registry_tag
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 

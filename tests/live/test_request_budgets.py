@@ -18,7 +18,8 @@ from ansible_collections.oci.registry.plugins.modules import registry_manifest_i
 from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
 from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import PermissionDeniedError
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup

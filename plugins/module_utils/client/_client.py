@@ -20,28 +20,28 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from ansible_collections.oci.registry.plugins.module_utils.model._digest import compute_digest, verify_digest
+from ansible_collections.oci.registry.plugins.module_utils.model._digest import check_announced, compute_digest, verify_digest
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import (
-    AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError,
+    AuthenticationError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError,
 )
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, RegistryName
+from ansible_collections.oci.registry.plugins.module_utils.model._referrers import COSIGN_SUFFIXES, cosign_tag, describe_cosign, fallback_tag, from_index
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
     ConnectionOptions, Credentials, RequestAuth, RequestLog, Transport, read_capped, read_json,
 )
 from ._google import GoogleRepository, google_tag_details
-from ._hub import DockerHubAPI, HubAuth, parse_ratelimit, search as hub_search
+from ._hub import DockerHubAPI, HubAuth, search as hub_search
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024
 MAX_LIST_BODY = 16 * 1024 * 1024
 MAX_PAGES = 10000
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*rel="?next"?')
-# cosign stores signatures, attestations and SBOMs under these tags of the image's digest (sha256-<hex>.sig, ...).
-COSIGN_SUFFIXES = ('sig', 'att', 'sbom')
 
 # What a registry-level call takes: a registry on its own, or any reference on it (its repository is not used).
 Where = t.Union[ImageReference, RegistryName]
@@ -189,15 +189,12 @@ class RegistryClient:
                                          headers={'Accept': ACCEPT}, stream=True, operation='GET manifest %s' % ref,
                                          repository=ref.repository)
         raw = read_capped(response, MAX_MANIFEST_SIZE, 'manifest of %s' % ref)
-        header_digest = response.headers.get('Docker-Content-Digest')
         if ':' in reference:
             verify_digest(raw, reference, 'manifest %s@%s' % (ref.name, reference))
             digest = reference
         else:
-            digest = compute_digest(raw)
-            if header_digest and header_digest.startswith('sha256:') and header_digest != digest:
-                raise RegistryError('registry %s sent a manifest for %s whose bytes hash to %s, not to the %s it announced'
-                                    % (ref.registry, ref, digest, header_digest))
+            digest = check_announced(raw, response.headers.get('Docker-Content-Digest'),
+                                     'the manifest registry %s sent for %s (Docker-Content-Digest)' % (ref.registry, ref))
         return Manifest.from_bytes(raw, response.headers.get('Content-Type'), digest, parse_ratelimit(response.headers))
 
     def resolve(self, ref: ImageReference, platform: t.Optional[Platform] = None, content: bool = False) -> Resolution:
@@ -425,15 +422,12 @@ class RegistryClient:
             raw = read_capped(response, MAX_MANIFEST_SIZE, 'referrers of %s@%s' % (ref.name, digest))
             index = Manifest.from_bytes(raw, OCI_INDEX)
         except NotFoundError:
-            fallback = digest.replace(':', '-')
+            fallback = fallback_tag(digest)
             try:
                 index = self.get_manifest(ref, fallback)
             except NotFoundError:
                 return []
-        return [{
-            'digest': entry.get('digest'), 'media_type': entry.get('mediaType'), 'artifact_type': entry.get('artifactType'),
-            'annotations': entry.get('annotations') or {}, 'size': entry.get('size'), 'kind': 'referrer', 'tag': fallback,
-        } for entry in index.data.get('manifests') or [] if isinstance(entry, dict) and entry.get('digest')]
+        return from_index(index.data, fallback)
 
     def referrers(self, ref: ImageReference, digest: str) -> t.List[t.Dict[str, t.Any]]:
         """What refers to ``digest``: :meth:`list_referrers`, then cosign's ``sha256-<hex>.sig``/``.att``/``.sbom`` tags.
@@ -443,13 +437,12 @@ class RegistryClient:
         """
         found = self.list_referrers(ref, digest)
         for suffix in COSIGN_SUFFIXES:
-            tag = '%s.%s' % (digest.replace(':', '-'), suffix)
+            tag = cosign_tag(digest, suffix)
             try:
                 cosign_digest = self.head_manifest(ref.with_tag(tag)).digest
             except NotFoundError:
                 continue
-            found.append({'digest': cosign_digest, 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % suffix,
-                          'media_type': None, 'annotations': {}})
+            found.append(describe_cosign(cosign_digest, tag, suffix))
         return found
 
     # Vendors' own APIs
@@ -487,30 +480,3 @@ def _smaller_page_size(page_size: t.Optional[int]) -> t.Optional[int]:
     if not page_size:
         return None
     return 1000 if page_size > 1000 else 100 if page_size > 100 else 0
-
-
-def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str] = 'latest') -> ImageReference:
-    """Parse a user-supplied reference, turning ValueError into InvalidInputError naming the option."""
-    if not isinstance(text, str):
-        raise InvalidInputError('%s must be a string like registry.example.com/team/app:1.0, got %r' % (option, text))
-    try:
-        return ImageReference.parse(text, default_tag=default_tag)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
-
-
-def parse_platform(text: t.Optional[str], option: str = 'platform') -> t.Optional[Platform]:
-    if text is None or text == '':
-        return None
-    try:
-        return Platform.parse(text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
-
-
-def parse_registry(text: t.Any, option: str = 'registry') -> RegistryName:
-    """Parse an option that names a registry (``host[:port]``) with the one grammar, naming the option when it is wrong."""
-    try:
-        return RegistryName.parse(text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None

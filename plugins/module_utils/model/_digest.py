@@ -48,6 +48,20 @@ def validate_digest(digest: str, source: t.Optional[str] = None) -> str:
     return digest
 
 
+def is_digest(text: t.Any) -> bool:
+    """Whether ``text`` is a digest this collection supports, exactly: ``sha256:`` and 64 hex, or ``sha512:`` and 128."""
+    try:
+        validate_digest(text)
+    except ValueError:
+        return False
+    return True
+
+
+def has_algorithm_prefix(text: t.Any) -> bool:
+    """Whether ``text`` starts like a digest (``sha256:``, ``sha512:``), valid or not: a user who wrote it meant one."""
+    return isinstance(text, str) and text.partition(':')[0] in ALGORITHMS and ':' in text
+
+
 def compute_digest(data: bytes, algorithm: str = 'sha256') -> str:
     """The content digest of raw bytes, ``algorithm:hex``."""
     return '%s:%s' % (algorithm, ALGORITHMS[algorithm](data).hexdigest())
@@ -88,6 +102,19 @@ def verify_digest(data: bytes, expected: str, what: str = 'content') -> None:
     check = DigestCheck(expected, None, what)
     check.update(data)
     check.finish()
+
+
+def check_announced(data: bytes, announced: t.Optional[str], what: str) -> str:
+    """The sha256 digest of ``data``, after checking it against a digest the sender ``announced`` for it.
+
+    An announcement in an algorithm this collection supports must match the bytes (in that
+    algorithm), else DigestMismatchError naming ``what``; one in another algorithm, or none, is
+    not checked (the header is optional, and only a supported algorithm can be computed here).
+    """
+    digest = compute_digest(data)
+    if announced and announced != digest and announced.partition(':')[0] in ALGORITHMS:
+        verify_digest(data, announced, what)  # raises for a sha256 that differs; hashes again only for another algorithm
+    return digest
 
 
 def verified(chunks: t.Iterable[bytes], digest: str, size: t.Optional[int], what: str) -> t.Iterator[bytes]:

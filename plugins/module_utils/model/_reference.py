@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 # The digest grammar (supported algorithms, hex lengths) lives with hashing in _digest.py.
 from ._digest import validate_digest
 # Docker Hub's names are defined once, in _vendors.py (the only place that knows host names).
-from ._vendors import DOCKER_HUB, DOCKER_HUB_API_HOST
-from ._vendors import DOCKER_HUB_ALIASES as _DOCKER_HUB_ALIASES
+from ._vendors import DOCKER_HUB, canonical_registry, full_repository, is_docker_hub_registry, registry_api_host
 
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
@@ -94,13 +93,11 @@ def _normalize_registry(component: str, what: str, text: str) -> str:
         if not 1 <= int(port) <= 65535:
             raise _fail(what, text, f'registry port {port} in "{component}" is out of range 1-65535')
         rest = f":{int(port)}"
-    if not rest and host in _DOCKER_HUB_ALIASES:
-        return DOCKER_HUB
     if not _is_registry(host + rest):
         # A dot-less, port-less host is only a host because of its upper case ("Docker/docker"): keep that,
         # so the normalized form still names the same registry.
         return component
-    return host + rest
+    return canonical_registry(host + rest)
 
 
 def _validate_path(path: str, what: str, text: str) -> None:
@@ -167,14 +164,13 @@ def _split(text: str, what: str, allow_tag_and_digest: bool) -> tuple[str, str, 
     else:
         registry, repository = DOCKER_HUB, name
     _validate_path(repository, what, text)
-    if registry == DOCKER_HUB and "/" not in repository:
-        repository = "library/" + repository
+    repository = full_repository(registry, repository)
     if len(repository) > MAX_NAME_LENGTH:
         raise _fail(what, text, f'repository "{repository}" is {len(repository)} characters long; at most {MAX_NAME_LENGTH} are accepted')
     return registry, repository, tag, digest
 
 
-_REGISTRY_HELP = "expected host[:port], like registry.example.com:5000, quay.io or docker.io"
+_REGISTRY_HELP = f"expected host[:port], like registry.example.com:5000 or {DOCKER_HUB}"
 
 
 def _split_registry(text: str) -> str:
@@ -190,7 +186,7 @@ def _split_registry(text: str) -> str:
     if "/" in text:
         raise _fail(what, text, f'a registry has no path ("{text[text.index("/"):]}"); {_REGISTRY_HELP}')
     if not _is_registry(text):
-        raise _fail(what, text, 'a registry host has a "." or a ":port", or is localhost (Docker Hub is docker.io); '
+        raise _fail(what, text, f'a registry host has a "." or a ":port", or is localhost (Docker Hub is {DOCKER_HUB}); '
                                 'a bare name is a Docker Hub repository, not a registry')
     return _normalize_registry(text, what, text)
 
@@ -224,12 +220,12 @@ class RegistryName:
 
     @property
     def is_docker_hub(self) -> bool:
-        return self.registry == DOCKER_HUB
+        return is_docker_hub_registry(self.registry)
 
     @property
     def api_host(self) -> str:
         """The host[:port] that serves ``/v2/`` (``registry-1.docker.io`` for Docker Hub)."""
-        return DOCKER_HUB_API_HOST if self.is_docker_hub else self.registry
+        return registry_api_host(self.registry)
 
     def __str__(self) -> str:
         return self.registry
@@ -324,8 +320,6 @@ class ImageReference:
 
 
 __all__ = (
-    "DOCKER_HUB",
-    "DOCKER_HUB_API_HOST",
     "MAX_NAME_LENGTH",
     "MAX_TAG_LENGTH",
     "ImageReference",

@@ -25,6 +25,11 @@ DOCKER_HUB_AUTH_KEYS = (DOCKER_HUB_AUTH_KEY, DOCKER_HUB, 'index.docker.io', DOCK
 
 HUB_API_URL = 'https://hub.docker.com'
 DOCKER_HUB_SEARCH_URL = 'https://index.docker.io/v1/search'
+# Docker Hub's official images live under this namespace: nginx is library/nginx.
+DOCKER_HUB_OFFICIAL_NAMESPACE = 'library'
+
+# The OAuth scope Application Default Credentials are asked for on Google registries.
+GOOGLE_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 
 _GOOGLE_HOST = re.compile(r'^(?:[a-z0-9-]+\.)?gcr\.io$|^[a-z0-9-]+-docker\.pkg\.dev$')
 # Google refuses to delete a digest that still has tags, or a child of an index, with these codes.
@@ -42,7 +47,32 @@ def _host(registry: str) -> str:
 
 
 def is_docker_hub(registry: str) -> bool:
+    """Whether ``registry`` (as a user or an auth file writes it, any alias, any port) names Docker Hub."""
     return _host(registry) in DOCKER_HUB_ALIASES
+
+
+# The reference grammar's Docker Hub rules (``_reference`` applies them; the names live here):
+
+def canonical_registry(registry: str) -> str:
+    """A lower-case ``host[:port]`` with Docker Hub's other names (index.docker.io, registry-1.docker.io) folded into docker.io."""
+    return DOCKER_HUB if registry in DOCKER_HUB_ALIASES else registry
+
+
+def is_docker_hub_registry(registry: str) -> bool:
+    """Whether a normalized registry (``RegistryName.registry``, aliases folded) is Docker Hub."""
+    return registry == DOCKER_HUB
+
+
+def registry_api_host(registry: str) -> str:
+    """The ``host[:port]`` that serves ``/v2/`` for a normalized registry: Docker Hub's is not docker.io."""
+    return DOCKER_HUB_API_HOST if is_docker_hub_registry(registry) else registry
+
+
+def full_repository(registry: str, repository: str) -> str:
+    """The repository as the registry names it: a one-part Docker Hub name is an official image (``nginx`` is ``library/nginx``)."""
+    if is_docker_hub_registry(registry) and '/' not in repository:
+        return '%s/%s' % (DOCKER_HUB_OFFICIAL_NAMESPACE, repository)
+    return repository
 
 
 def is_google(registry: str) -> bool:

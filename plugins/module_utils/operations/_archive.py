@@ -14,25 +14,23 @@ import os
 import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Manifest, Platform
+from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Manifest
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image, parse_platforms, parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image, parse_platform, parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.model._referrers import is_referrer_tag
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.stores._layout import INDEX_FILE, LayoutStore, OCILayout, is_tar_path, split_name
-from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import ImageStore, RegistryRepository
 from ._copy import CopyContext, CopyStats, copy_image, copy_referrers, filter_platforms
 
 
 class _Plan(t.NamedTuple):
-    source: t.Any  # ImageStore
-    target: t.Any  # ImageStore
+    source: ImageStore
+    target: ImageStore
     reference: str  # tag or digest in the source
     tag: str  # tag in the target
     manifest: Manifest  # after the platforms filter
     shown: str  # the reference reported back
-
-
-def _platforms(values: t.Optional[t.List[str]]) -> t.List[Platform]:
-    return [p for p in (parse_platform(v, 'platforms') for v in values or []) if p is not None]
 
 
 def _result(shown: t.List[t.Tuple[str, Manifest]], changed: t.List[bool], stats: CopyStats, path: str) -> t.Dict[str, t.Any]:
@@ -64,7 +62,7 @@ def _copy_all(plans: t.List[_Plan], referrers: bool, check_mode: bool) -> t.Tupl
 # Export
 
 
-_Planned = t.List[t.Tuple[ImageReference, t.Any, Manifest]]  # per image: reference, source store, manifest to write
+_Planned = t.List[t.Tuple[ImageReference, ImageStore, Manifest]]  # per image: reference, source store, manifest to write
 
 
 def export_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], platforms: t.Optional[t.List[str]],
@@ -86,7 +84,7 @@ def _export_sources(client: RegistryClient, images: t.Optional[t.List[t.Any]], p
     """Read every source manifest (platforms filtered) before anything is written."""
     if not images:
         raise InvalidInputError('images is required for state=exported: list the references to write, like registry.example.com/team/app:1.0')
-    wanted = _platforms(platforms)
+    wanted = parse_platforms(platforms)
     sources = []
     for text in images:
         ref = parse_image(text, 'images')
@@ -127,7 +125,7 @@ def _tar_holds(path: str, planned: _Planned, referrers: bool) -> bool:
     except (InvalidInputError, NotFoundError):
         return False
     try:
-        recorded = {(i['name'], i['digest']) for i in layout.images() if not (referrers and i['tag'].startswith('sha256-'))}
+        recorded = {(i['name'], i['digest']) for i in layout.images() if not (referrers and is_referrer_tag(i['tag']))}
         if recorded != {('%s:%s' % (ref.name, ref.tag), manifest.digest) for ref, _source, manifest in planned}:
             return False
         plans = [_Plan(source, layout.store(ref.name), ref.reference, t.cast(str, ref.tag), manifest, '') for ref, source, manifest in planned]
@@ -195,10 +193,11 @@ def _verify_tree(layout: OCILayout, manifest: Manifest, seen: t.Set[str]) -> Non
 
 def import_images(client: RegistryClient, path: str, images: t.Optional[t.List[t.Any]], registry: t.Optional[str],
                   platforms: t.Optional[t.List[str]], referrers: bool, check_mode: bool) -> t.Dict[str, t.Any]:
-    wanted = _platforms(platforms)
+    wanted = parse_platforms(platforms)
     layout = OCILayout.for_reading(path)
     try:
-        plans, seen = [], set()  # type: t.List[_Plan], t.Set[str]
+        plans: t.List[_Plan] = []
+        seen: t.Set[str] = set()
         for archived, target in _import_targets(layout, images, registry):
             source: LayoutStore = layout.store(split_name(archived['name'])[0] if archived['name'] else None)
             reference = archived['tag']

@@ -13,7 +13,7 @@ Public API (used by ``registry_tag``, ``registry_archive`` and ``registry_sync``
   mount scope (a registry host), a blob already present in, or copied to, one repository is
   mounted from there into the next repository that needs it. Use it as a context manager.
 - ``copy_image(source, target, reference, tags=(), *, manifest=None, platforms=None,
-  check_mode=False, stats=None, context=None) -> CopiedImage``: copy the manifest
+  check_mode=None, stats=None, context=None) -> CopiedImage``: copy the manifest
   ``reference`` (tag or digest in ``source``) with everything it names into ``target`` and put
   it under ``tags`` (or, with no tags, under its digest). Walk: an index's children first (each
   skipped when the target already has its digest, one HEAD), then the index; an image's config
@@ -21,7 +21,8 @@ Public API (used by ``registry_tag``, ``registry_archive`` and ``registry_sync``
   then a mount is tried; else it streams ``source.open_blob`` -> ``verified()`` ->
   ``target.write_blob`` in chunks of ``CHUNK_SIZE``), then the manifest, always as its exact
   bytes. A digest mismatch raises DigestMismatchError before the manifest naming the blob is
-  written. Without ``context`` the call makes its own from ``check_mode`` and ``stats``.
+  written. Without ``context`` the call makes its own from ``check_mode`` and ``stats``; with
+  one, those two are the context's, and passing either as well is a TypeError.
 - ``platforms``: a list of ``Platform``; when the manifest is an index only the children
   matching one of them are copied (plus buildx attestation manifests that annotate a kept
   child). When that drops children, a new index holding only the kept entries is written as
@@ -37,6 +38,7 @@ Public API (used by ``registry_tag``, ``registry_archive`` and ``registry_sync``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -273,9 +275,25 @@ def filtered_from(manifest: Manifest) -> t.Optional[t.Tuple[str, str]]:
     return (source, platforms) if isinstance(source, str) and isinstance(platforms, str) else None
 
 
+def _task_context(check_mode: t.Optional[bool], stats: t.Optional[CopyStats],
+                  context: t.Optional[CopyContext]) -> t.ContextManager[CopyContext]:
+    """The context a copy runs in: the caller's, or its own made from ``check_mode`` and ``stats``; never both.
+
+    A caller's context decides check mode and collects the stats for the whole task, so a
+    ``check_mode`` or ``stats`` given beside it could only be ignored: that is refused instead.
+    """
+    if context is None:
+        return CopyContext(check_mode=bool(check_mode), stats=stats)
+    if check_mode is not None or stats is not None:
+        raise TypeError('check_mode and stats are the CopyContext\'s when a context is given (this one has check_mode=%s); '
+                        'pass them to CopyContext, not beside it' % context.check_mode)
+    return contextlib.nullcontext(context)
+
+
 def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.Sequence[str] = (), *,
                manifest: t.Optional[Manifest] = None, platforms: t.Optional[t.Sequence[Platform]] = None,
-               check_mode: bool = False, stats: t.Optional[CopyStats] = None, context: t.Optional[CopyContext] = None) -> CopiedImage:
+               check_mode: t.Optional[bool] = None, stats: t.Optional[CopyStats] = None,
+               context: t.Optional[CopyContext] = None) -> CopiedImage:
     """Copy ``reference`` (a tag or digest of ``source``) into ``target`` under ``tags`` (none: under its digest).
 
     ``manifest`` is the source manifest when the caller has already read it (saves a GET).
@@ -283,26 +301,24 @@ def copy_image(source: ImageStore, target: ImageStore, reference: str, tags: t.S
     RegistryError subclasses; when putting several tags fails part way, the message says
     which tags were already written.
     """
-    if context is None:
-        with CopyContext(check_mode=check_mode, stats=stats) as own:
-            return copy_image(source, target, reference, tags, manifest=manifest, platforms=platforms, context=own)
-    manifest = manifest if manifest is not None else source.get_manifest(reference)
-    manifest = filter_platforms(manifest, platforms or (), '%s (%s)' % (reference, source.label))
-    if not _same_place(source, target):
-        _copy_tree(source, target, manifest, context)
-    written: t.List[str] = []
-    for name in list(tags) or [manifest.digest]:
-        try:
-            _put(target, name, manifest, context)
-        except RegistryError as exc:
-            if not written:
-                raise
-            raise exc.with_message('%s (tags already written: %s)' % (exc.msg, ', '.join(written))) from None
-        written.append(name)
-    return CopiedImage(manifest.digest, manifest.media_type, manifest.raw, tuple(c['platform'] for c in manifest.children))
+    with _task_context(check_mode, stats, context) as task:
+        manifest = manifest if manifest is not None else source.get_manifest(reference)
+        manifest = filter_platforms(manifest, platforms or (), '%s (%s)' % (reference, source.label))
+        if not _same_place(source, target):
+            _copy_tree(source, target, manifest, task)
+        written: t.List[str] = []
+        for name in list(tags) or [manifest.digest]:
+            try:
+                _put(target, name, manifest, task)
+            except RegistryError as exc:
+                if not written:
+                    raise
+                raise exc.with_message('%s (tags already written: %s)' % (exc.msg, ', '.join(written))) from None
+            written.append(name)
+        return CopiedImage(manifest.digest, manifest.media_type, manifest.raw, tuple(c['platform'] for c in manifest.children))
 
 
-def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check_mode: bool = False,
+def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check_mode: t.Optional[bool] = None,
                    stats: t.Optional[CopyStats] = None, context: t.Optional[CopyContext] = None) -> t.List[t.Dict[str, t.Any]]:
     """Copy every referrer of ``digest`` (after the image itself); returns them, each with ``changed``.
 
@@ -310,24 +326,22 @@ def copy_referrers(source: ImageStore, target: ImageStore, digest: str, *, check
     tag, that tag (an index of the referrers) is copied too, so registries without the
     referrers API list them on the target as well. Cosign tags are copied as tags.
     """
-    if context is None:
-        with CopyContext(check_mode=check_mode, stats=stats) as own:
-            return copy_referrers(source, target, digest, context=own)
-    result = []
-    fallback_tags = set()
-    for referrer in source.referrers(digest):
-        reference = referrer['tag'] if referrer['kind'] == 'cosign' else referrer['digest']
-        changed = target.manifest_digest(reference) != referrer['digest']
-        if changed:
-            copy_image(source, target, referrer['digest'], [referrer['tag']] if referrer['kind'] == 'cosign' else (), context=context)
-        if referrer['kind'] == 'referrer' and referrer.get('tag'):
-            fallback_tags.add(referrer['tag'])
-        result.append(dict(referrer, changed=changed))
-    for tag in sorted(fallback_tags):
-        index_digest = source.manifest_digest(tag)
-        if index_digest and target.manifest_digest(tag) != index_digest:
-            copy_image(source, target, tag, [tag], context=context)
-            for item in result:
-                if item.get('tag') == tag:
-                    item['changed'] = True
-    return result
+    with _task_context(check_mode, stats, context) as task:
+        result = []
+        fallback_tags = set()
+        for referrer in source.referrers(digest):
+            reference = referrer['tag'] if referrer['kind'] == 'cosign' else referrer['digest']
+            changed = target.manifest_digest(reference) != referrer['digest']
+            if changed:
+                copy_image(source, target, referrer['digest'], [referrer['tag']] if referrer['kind'] == 'cosign' else (), context=task)
+            if referrer['kind'] == 'referrer' and referrer.get('tag'):
+                fallback_tags.add(referrer['tag'])
+            result.append(dict(referrer, changed=changed))
+        for tag in sorted(fallback_tags):
+            index_digest = source.manifest_digest(tag)
+            if index_digest and target.manifest_digest(tag) != index_digest:
+                copy_image(source, target, tag, [tag], context=task)
+                for item in result:
+                    if item.get('tag') == tag:
+                        item['changed'] = True
+        return result

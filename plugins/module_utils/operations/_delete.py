@@ -438,14 +438,3 @@ class RepositoryDeleter:
     def _partial(self, exc: RegistryError) -> RegistryError:
         done = ', '.join('%s (%s)' % (d['tag'], d['digest']) if d['tag'] else str(d['digest']) for d in self.out.deleted)
         return exc.with_message('%s; %s' % (exc.msg, 'already deleted before this failure: %s' % done if done else 'nothing was deleted'))
-
-
-def parse_names(values: t.Sequence[t.Any], option: str, validate: t.Callable[[str], str]) -> t.List[str]:
-    """Validated, de-duplicated tags or digests, in the order given; InvalidInputError names the option and the value."""
-    result = []
-    for value in values or []:
-        try:
-            result.append(validate(str(value)))
-        except ValueError as exc:
-            raise InvalidInputError('%s: %s' % (option, exc)) from None
-    return list(dict.fromkeys(result))

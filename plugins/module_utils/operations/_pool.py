@@ -15,19 +15,7 @@ import threading
 import typing as t
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
-
-# The most requests a plugin runs at once against one registry: the Transport keeps 16 connections per host.
-MAX_WORKERS = 32
-DEFAULT_WORKERS = 8
-
-
-def check_workers(workers: t.Any, option: str = 'workers') -> int:
-    """``workers`` itself when it is 1 to MAX_WORKERS; else InvalidInputError naming the option."""
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
-        raise InvalidInputError('%s must be between 1 and %d, got %s' % (option, MAX_WORKERS, workers))
-    return workers
-
+from ansible_collections.oci.registry.plugins.module_utils.model._options import DEFAULT_WORKERS, MAX_WORKERS, check_workers
 
 T = t.TypeVar('T')
 R = t.TypeVar('R')
@@ -68,3 +56,7 @@ def in_background(func: t.Callable[..., R], *args: t.Any) -> 'Future[R]':
 
     threading.Thread(target=work, daemon=True).start()
     return future
+
+
+# check_workers is parsed in model._options; it stays importable from here for callers that take it with the pool.
+__all__ = ['DEFAULT_WORKERS', 'MAX_WORKERS', 'bounded_map', 'check_workers', 'in_background']

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.oci.registry.plugins.module_utils.model._digest import has_algorithm_prefix
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_repository
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_tag
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import ImageStore
 from ._pool import in_background
@@ -24,7 +26,7 @@ def parse_tags(tags: t.Any) -> t.List[str]:
         raise InvalidInputError('tags is empty: give at least one tag name to point at the source, for example [prod]')
     result: t.List[str] = []
     for tag in tags:
-        if isinstance(tag, str) and (tag.startswith(('sha256:', 'sha512:')) or tag.startswith('@')):
+        if has_algorithm_prefix(tag) or (isinstance(tag, str) and tag.startswith('@')):
             raise InvalidInputError('tags: "%s" is a digest, not a tag; a manifest keeps its digest wherever it is copied, '
                                     'so give tag names only (the digest is returned as digest)' % tag)
         if isinstance(tag, str) and ('/' in tag or ':' in tag):
@@ -43,10 +45,7 @@ def parse_target(repository: t.Optional[str], source: ImageReference) -> ImageRe
     """The target repository: the option's (tag or digest refused), else the source's."""
     if not repository:
         return ImageReference(source.registry, source.repository)
-    try:
-        return ImageReference.parse_repository(repository)
-    except ValueError as exc:
-        raise InvalidInputError('repository: %s' % exc) from None
+    return parse_repository(repository)
 
 
 def plan_tags(target: ImageStore, name: str, tags: t.Sequence[str], digest: str, overwrite: bool,

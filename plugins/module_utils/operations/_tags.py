@@ -17,6 +17,7 @@ import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Manifest
+from ansible_collections.oci.registry.plugins.module_utils.model._options import compile_pattern as compile_option_pattern
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ._pool import bounded_map
 
@@ -35,29 +36,9 @@ _SEMVER = re.compile(r'^[vV]?(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:\.(0|[1-9][
 _RFC3339 = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))?$')
 
 
-def parse_repository(text: t.Any, option: str = 'repository') -> ImageReference:
-    """``[registry[:port]/]repository`` without tag or digest, normalized like an image reference."""
-    if not isinstance(text, str):
-        raise InvalidInputError('%s must be a string like registry.example.com/team/app, got %r' % (option, text))
-    try:
-        return ImageReference.parse_repository(text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
-
-
 def compile_pattern(text: t.Optional[str], option: str) -> t.Optional[t.Pattern[str]]:
-    """A user's regular expression, or an error naming the option and what is wrong with it."""
-    if text is None or text == '':
-        return None
-    try:
-        pattern = re.compile(text)
-    except re.error as exc:
-        raise InvalidInputError('%s is not a valid regular expression (%s): %r' % (option, exc, text)) from None
-    clash = RESERVED_GROUPS & set(pattern.groupindex)
-    if clash:
-        raise InvalidInputError('%s: the named group %s clashes with a key of details; rename it (reserved: %s)' % (
-            option, ', '.join(sorted(clash)), ', '.join(sorted(RESERVED_GROUPS))))
-    return pattern
+    """A tag filter (``match``, ``exclude``): the one compiler, refusing named groups that would overwrite a key of details."""
+    return compile_option_pattern(text, option, RESERVED_GROUPS)
 
 
 def check_limit(limit: t.Optional[int], option: str = 'limit') -> t.Optional[int]:

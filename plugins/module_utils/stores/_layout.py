@@ -37,9 +37,10 @@ import threading
 import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import check_chunks, compute_digest, validate_digest, verify_digest
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, InvalidInputError, NotFoundError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import MAX_MANIFEST_SIZE, Manifest
-from ._store import CHUNK_SIZE, ChunkReader, ImageStore
+from ansible_collections.oci.registry.plugins.module_utils.model._referrers import cosign_suffix, describe, describe_cosign
+from ._store import CHUNK_SIZE, ImageStore
 
 REF_NAME = 'org.opencontainers.image.ref.name'
 CONTAINERD_NAME = 'io.containerd.image.name'
@@ -271,7 +272,7 @@ class OCILayout:
             raise AssertionError('the tar archive is not open')
         info = tarfile.TarInfo(name)
         info.size, info.mode, info.mtime = size, 0o644, 0
-        self._tar.addfile(info, reader)  # type: ignore[arg-type]
+        self._tar.addfile(info, reader)
         reader.drain()
 
     def _write_file(self, name: str, chunks: t.Iterable[bytes]) -> None:
@@ -394,6 +395,38 @@ class OCILayout:
         self.close()
 
 
+class ChunkReader:
+    """A file-like ``read(n)`` over an iterator of chunks, for ``tarfile.addfile``.
+
+    Readers ask for small blocks (8-16 KiB): the current chunk is sliced at an offset rather than
+    re-copying the rest of a 1 MiB buffer on every read.
+    """
+
+    def __init__(self, chunks: t.Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b''
+        self._offset = 0
+
+    def read(self, amount: int = -1) -> bytes:
+        parts = []
+        while amount != 0:
+            if self._offset >= len(self._buffer):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._buffer, self._offset = chunk, 0
+            end = len(self._buffer) if amount < 0 else min(len(self._buffer), self._offset + amount)
+            parts.append(self._buffer[self._offset:end])
+            amount = amount if amount < 0 else amount - (end - self._offset)
+            self._offset = end
+        return b''.join(parts)
+
+    def drain(self) -> None:
+        """Run the iterator to its end, so a verifying stream makes its final checks."""
+        for _chunk in self._chunks:
+            raise DigestMismatchError('a blob sent more bytes than its descriptor says')
+
+
 class _MemberFile(io.RawIOBase):
     """One uncompressed tar member read straight from the archive file: ``size`` bytes at ``offset``."""
 
@@ -475,18 +508,18 @@ class LayoutStore(ImageStore):
     def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
         """Untagged index.json entries whose ``subject`` is ``digest``, and cosign tags of it (``ReferrerSource``)."""
         found = []
-        cosign = '%s.' % digest.replace(':', '-')
         for entry in self.layout.entries:
             annotations = entry.get('annotations') or {}
             tag = annotations.get(REF_NAME)
             if tag is None:
                 data = Manifest.from_bytes(self.layout.read_blob(entry['digest']), entry.get('mediaType'), entry['digest']).data
                 if (data.get('subject') or {}).get('digest') == digest:
-                    found.append({'digest': entry['digest'], 'tag': None, 'kind': 'referrer', 'artifact_type': data.get('artifactType'),
-                                  'media_type': entry.get('mediaType'), 'annotations': data.get('annotations') or {}})
-            elif tag.startswith(cosign) and self.layout.find(self.name, tag) is entry:
-                found.append({'digest': entry['digest'], 'tag': tag, 'kind': 'cosign', 'artifact_type': 'cosign/%s' % tag[len(cosign):],
-                              'media_type': entry.get('mediaType'), 'annotations': {}})
+                    found.append(describe(entry['digest'], 'referrer', None, data.get('artifactType'), entry.get('mediaType'),
+                                          data.get('annotations')))
+                continue
+            suffix = cosign_suffix(tag, digest)
+            if suffix is not None and self.layout.find(self.name, tag) is entry:
+                found.append(describe_cosign(entry['digest'], tag, suffix, entry.get('mediaType')))
         return found
 
     def blob_exists(self, digest: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Manifest
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import body_chunks
@@ -171,35 +171,3 @@ class SizedChunks:
 
     def __iter__(self) -> t.Iterator[bytes]:
         return iter(self._chunks)
-
-
-class ChunkReader:
-    """A file-like ``read(n)`` over an iterator of chunks, for ``tarfile.addfile``.
-
-    Readers ask for small blocks (8-16 KiB): the current chunk is sliced at an offset rather than
-    re-copying the rest of a 1 MiB buffer on every read.
-    """
-
-    def __init__(self, chunks: t.Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b''
-        self._offset = 0
-
-    def read(self, amount: int = -1) -> bytes:
-        parts = []
-        while amount != 0:
-            if self._offset >= len(self._buffer):
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._buffer, self._offset = chunk, 0
-            end = len(self._buffer) if amount < 0 else min(len(self._buffer), self._offset + amount)
-            parts.append(self._buffer[self._offset:end])
-            amount = amount if amount < 0 else amount - (end - self._offset)
-            self._offset = end
-        return b''.join(parts)
-
-    def drain(self) -> None:
-        """Run the iterator to its end, so a verifying stream makes its final checks."""
-        for _chunk in self._chunks:
-            raise DigestMismatchError('a blob sent more bytes than its descriptor says')

@@ -27,7 +27,7 @@ import tempfile
 import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, RegistryError, register_secret
-from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB_AUTH_KEYS, VENDOR_ENDPOINTS
+from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB_AUTH_KEYS, is_docker_hub
 from ._transport import Credentials
 
 CONFIG_FILE = 'config.json'
@@ -81,7 +81,7 @@ def default_auth_file(docker_config: t.Optional[str]) -> t.Tuple[str, str]:
 
 def auth_keys(registry: str) -> t.Tuple[str, ...]:
     """The names an auth file may use for this registry, most specific first (Docker Hub has several)."""
-    if VENDOR_ENDPOINTS.is_docker_hub(registry):
+    if is_docker_hub(registry):
         return DOCKER_HUB_AUTH_KEYS
     return (registry,)
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, register_secret
-from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
+from ansible_collections.oci.registry.plugins.module_utils.model._vendors import GOOGLE_SCOPE, VENDOR_ENDPOINTS, VendorEndpoints
 from ._authfile import docker_config_file, file_credentials, podman_auth_files
 from ._transport import ConnectionOptions, Credentials
 
 AUTH_METHODS = ('auto', 'none', 'password', 'docker_config', 'google')
-GOOGLE_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 
 
 class OptionsSource:

@@ -25,7 +25,8 @@ import pytest
 import responses
 from responses import matchers
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _smaller_page_size, parse_image, parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _smaller_page_size
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image, parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import Authenticator
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.client._hub import HubAuth

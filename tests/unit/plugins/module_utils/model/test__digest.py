@@ -13,8 +13,11 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import (
     ALGORITHMS,
     HEX_LENGTHS,
+    check_announced,
     check_chunks,
     compute_digest,
+    has_algorithm_prefix,
+    is_digest,
     validate_digest,
     verified,
     verify_digest,
@@ -73,3 +76,30 @@ def test_last_chunk_is_held_back_until_the_digest_checks_out() -> None:
         for chunk in stream:
             passed.append(chunk)
     assert passed == [b'first chunk ', b'second chunk ']  # 'last' never reached the writer
+
+
+@pytest.mark.parametrize('text,digest,prefix', [
+    ('sha256:' + 'a' * 64, True, True),
+    ('sha512:' + 'a' * 128, True, True),
+    ('sha256:' + 'a' * 100, False, True),  # between the two lengths: neither algorithm's
+    ('sha512:' + 'a' * 64, False, True),
+    ('sha256:' + 'A' * 64, False, True),
+    ('sha256:', False, True),
+    ('sha384:' + 'a' * 96, False, False),
+    ('sha256-' + 'a' * 64, False, False),
+    ('latest', False, False),
+    (None, False, False),
+])
+def test_strict_per_algorithm(text, digest: bool, prefix: bool) -> None:
+    assert (is_digest(text), has_algorithm_prefix(text)) == (digest, prefix)
+
+
+def test_announced_digest_must_match_the_bytes() -> None:
+    assert check_announced(WHOLE, None, 'm') == SHA256
+    assert check_announced(WHOLE, SHA256, 'm') == SHA256
+    assert check_announced(WHOLE, SHA512, 'm') == SHA256  # checked in its own algorithm, the sha256 returned
+    assert check_announced(WHOLE, 'sha384:abc', 'm') == SHA256  # an algorithm not computed here is not checked
+    for wrong in (OTHER, 'sha512:' + '0' * 128):
+        with pytest.raises(DigestMismatchError) as info:
+            check_announced(WHOLE, wrong, 'the manifest')
+        assert str(info.value).startswith('the manifest does not match its digest: expected %s' % wrong)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB, DOCKER_HUB_API_HOST
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import (
-    DOCKER_HUB,
-    DOCKER_HUB_API_HOST,
     ImageReference,
     RegistryName,
     validate_digest,

@@ -15,10 +15,12 @@ import typing as t
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from
+from ansible_collections.oci.registry.plugins.module_utils.operations._copy import (
+    CopyContext, CopyStats, copy_image, copy_referrers, filter_platforms, filtered_from,
+)
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST, Manifest, Platform
-from ansible_collections.oci.registry.plugins.module_utils.stores._store import CHUNK_SIZE, ChunkReader, ImageStore, SizedChunks
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import CHUNK_SIZE, ImageStore, SizedChunks
 
 
 def digest_of(data: bytes) -> str:
@@ -150,6 +152,26 @@ def test_check_mode_reads_but_never_writes_and_predicts():
     assert stats.copied_blobs == 3 and stats.manifests == 3  # the children share their config
 
 
+@pytest.mark.parametrize('extra', [{'check_mode': True}, {'check_mode': False}, {'stats': CopyStats()}])
+@pytest.mark.parametrize('copy', [copy_image, copy_referrers])
+def test_a_context_owns_check_mode_and_stats(copy, extra):
+    """Given a context, check_mode and stats are its own: passing either beside it is refused, not ignored, and nothing is read."""
+    source, target = FakeStore('src'), FakeStore('dst')
+    digest = add_image(source, b'payload', 'v1')
+    with CopyContext(check_mode=False) as context:
+        with pytest.raises(TypeError, match=r'^check_mode and stats are the CopyContext.s when a context is given \(this one has check_mode=False\)'):
+            copy(source, target, 'v1' if copy is copy_image else digest, context=context, **extra)
+    assert source.calls == [] and target.calls == []
+
+
+def test_a_context_decides_check_mode_for_every_copy_in_it():
+    source, target = FakeStore('src'), FakeStore('dst')
+    add_image(source, b'payload', 'v1')
+    with CopyContext(check_mode=True) as context:
+        copy_image(source, target, 'v1', ['v1'], context=context)
+    assert target.writes() == [] and context.stats.manifests == 1 and context.stats.copied_blobs == 2
+
+
 def test_shared_blob_is_written_once_and_check_mode_predicts_the_real_run():
     """The two children of the index share their config: one write of it, and the same counts in check mode."""
     source, target = FakeStore('src'), FakeStore('dst')
@@ -213,13 +235,6 @@ def test_failed_second_tag_names_tags_already_written():
 def test_referrers_of_a_store_that_cannot_list_them_are_none():
     source, target = FakeStore('src'), FakeStore('dst')
     assert copy_referrers(source, target, digest_of(b'x')) == []
-
-
-@pytest.mark.parametrize('sizes, reads', [([3, 3, 3], [4, 4, 4]), ([10], [-1]), ([1, 1], [5, 5])])
-def test_chunk_reader_reads_the_stream_in_order(sizes, reads):
-    chunks = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
-    reader = ChunkReader(iter(chunks))
-    assert b''.join(reader.read(n) for n in reads) == b''.join(chunks)[:sum(n if n >= 0 else sum(sizes) for n in reads)]
 
 
 def test_upload_body_keeps_its_chunks_and_length():

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tag filtering, version and date ordering, and the reference parsing of the listing modules."""
+"""Tag filtering, version and date ordering of the listing modules."""
 from __future__ import annotations
 
 import typing as t
@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import (
-    SemverRange, compile_pattern, format_created, parse_created, parse_repository, select_tags, semver_key, sort_details,
+    SemverRange, compile_pattern, format_created, parse_created, select_tags, semver_key, sort_details,
 )
 
 
@@ -99,19 +99,6 @@ def test_bad_pattern_names_option(pattern: str, option: str, message: str) -> No
     with pytest.raises(InvalidInputError) as info:
         compile_pattern(pattern, option)
     assert message in str(info.value)
-
-
-@pytest.mark.parametrize('text,name', [
-    ('nginx', 'docker.io/library/nginx'), ('127.0.0.1:5000/team/app', '127.0.0.1:5000/team/app'),
-])
-def test_parse_repository(text: str, name: str) -> None:
-    assert parse_repository(text).name == name
-
-
-@pytest.mark.parametrize('text', ['team/app:1.0', 'Team/App', 5])
-def test_parse_repository_refuses(text: t.Any) -> None:
-    with pytest.raises(InvalidInputError, match='repository'):
-        parse_repository(text)
 
 
 @pytest.mark.parametrize('workers', [1, 4, 100])

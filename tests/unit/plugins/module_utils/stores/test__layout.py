@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, InvalidInputError, NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils.stores._layout import CONTAINERD_NAME, REF_NAME, OCILayout, split_name
+from ansible_collections.oci.registry.plugins.module_utils.stores._layout import CONTAINERD_NAME, REF_NAME, ChunkReader, OCILayout, split_name
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import compute_digest
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import verified
@@ -345,3 +345,10 @@ def test_a_bad_blob_digest_in_an_index_is_named(tmp_path):
     layout = OCILayout.empty(str(tmp_path / 'x.tar'))
     with pytest.raises(InvalidInputError, match='sha256 digests are 64 lowercase hex characters'):
         layout.has_blob('sha256:../../etc/passwd')
+
+
+@pytest.mark.parametrize('sizes, reads', [([3, 3, 3], [4, 4, 4]), ([10], [-1]), ([1, 1], [5, 5])])
+def test_chunk_reader_reads_the_stream_in_order(sizes, reads):
+    chunks = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
+    reader = ChunkReader(iter(chunks))
+    assert b''.join(reader.read(n) for n in reads) == b''.join(chunks)[:sum(n if n >= 0 else sum(sizes) for n in reads)]
