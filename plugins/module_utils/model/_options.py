@@ -109,14 +109,15 @@ def parse_platforms(values: t.Optional[t.Iterable[t.Optional[str]]], option: str
 
 
 def compile_regex(text: t.Any, option: str, reserved: t.AbstractSet[str] = frozenset(),
-                  messages: t.Mapping[str, str] = PATTERN_MESSAGES,
+                  messages: t.Optional[t.Mapping[str, str]] = None,
                   error: t.Callable[[str], Exception] = InvalidInputError) -> t.Pattern[str]:
     """A user's regular expression (``re.search`` semantics are the caller's), or ``error`` naming the option.
 
     ``reserved``: named groups the caller cannot accept (they would overwrite keys of its results).
-    ``messages``: the wording of each refusal (see :data:`PATTERN_MESSAGES`), so that every caller
+    ``messages``: the wording of each refusal (default :data:`PATTERN_MESSAGES`), so that every caller
     keeps its own while the checks stay in one place; ``error`` the exception type raised.
     """
+    messages = messages or PATTERN_MESSAGES
     values: t.Dict[str, t.Any] = {'option': option, 'text': text}
     if not isinstance(text, str):
         raise error(messages['type'] % values)
