@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -312,4 +311,16 @@ def test_registry_metrics_count_requests(harness: Harness) -> None:
     before = harness.open.request_count()
     call(harness.open, "/v2/")
     assert harness.open.request_count() > before
-    assert os.path.getsize(harness.open.log_path) >= 0
+
+
+def test_registry_log_records_each_request(harness: Harness) -> None:
+    """The log the harness shows when a registry fails (log_tail) holds the requests it answered."""
+    path = "/v2/selftest/log-%d/tags/list" % time.monotonic_ns()
+    assert call(harness.open, path).status_code == 404
+    deadline = time.monotonic() + 5
+    while True:
+        with open(harness.open.log_path, encoding="utf-8", errors="replace") as handle:
+            if '"GET %s HTTP/1.1" 404' % path in handle.read():
+                break
+        assert time.monotonic() < deadline, "GET %s is not in %s" % (path, harness.open.log_path)
+        time.sleep(0.1)

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """plugins/module_utils is cut into layers, and each layer imports only from the layers below it.
 
-    model       names, digests, manifests, referrers, errors, vendor facts: pure data, no I/O
+    model       names, digests, manifests, referrers, options, errors, vendor facts: pure data, no I/O
     wire        transport, auth, credentials, auth files, rate limits: one HTTP conversation with one registry
     client      RegistryClient and the vendors' own APIs (Docker Hub, Google)
     stores      where images are read and written: a registry repository, an OCI image layout

@@ -19,6 +19,8 @@ from ._errors import InvalidInputError
 from ._manifest import Platform
 from ._reference import ImageReference, RegistryName
 
+T = t.TypeVar('T')
+R = t.TypeVar('R')
 # The most requests a plugin runs at once against one registry: the Transport keeps 16 connections per host.
 MAX_WORKERS = 32
 DEFAULT_WORKERS = 8
@@ -44,6 +46,17 @@ PATTERN_MESSAGES: t.Mapping[str, str] = {
 }
 
 
+def parsed(option: str, parse: t.Callable[[T], R], value: T, hint: t.Optional[str] = None) -> R:
+    """``parse(value)`` with its ValueError (a grammar's message) as InvalidInputError naming the option.
+
+    ``hint``: added in parentheses, to say what the option wants instead.
+    """
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise InvalidInputError('%s: %s%s' % (option, exc, ' (%s)' % hint if hint else '')) from None
+
+
 def check_workers(workers: t.Any, option: str = 'workers') -> int:
     """``workers`` itself when it is 1 to MAX_WORKERS; else InvalidInputError naming the option."""
     if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
@@ -55,10 +68,7 @@ def parse_image(text: t.Any, option: str = 'image', default_tag: t.Optional[str]
     """Parse a user-supplied reference, turning ValueError into InvalidInputError naming the option."""
     if not isinstance(text, str):
         raise InvalidInputError('%s must be a string like registry.example.com/team/app:1.0, got %r' % (option, text))
-    try:
-        return ImageReference.parse(text, default_tag=default_tag)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
+    return parsed(option, lambda value: ImageReference.parse(value, default_tag=default_tag), text)
 
 
 def parse_repository(value: t.Any, option: str = 'repository', missing: t.Optional[str] = None,
@@ -73,39 +83,24 @@ def parse_repository(value: t.Any, option: str = 'repository', missing: t.Option
         raise InvalidInputError('%s %s' % (option, missing))
     if not isinstance(value, str):
         raise InvalidInputError('%s must be a string like registry.example.com/team/app, got %r' % (option, value))
-    try:
-        return ImageReference.parse_repository(value)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s%s' % (option, exc, ' (%s)' % hint if hint else '')) from None
+    return parsed(option, ImageReference.parse_repository, value, hint)
 
 
 def parse_registry(text: t.Any, option: str = 'registry') -> RegistryName:
     """Parse an option that names a registry (``host[:port]``) with the one grammar, naming the option when it is wrong."""
-    try:
-        return RegistryName.parse(text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
+    return parsed(option, RegistryName.parse, text)
 
 
 def parse_names(values: t.Sequence[t.Any], option: str, validate: t.Callable[[str], str]) -> t.List[str]:
     """Validated, de-duplicated tags or digests, in the order given; InvalidInputError names the option and the value."""
-    result = []
-    for value in values or []:
-        try:
-            result.append(validate(str(value)))
-        except ValueError as exc:
-            raise InvalidInputError('%s: %s' % (option, exc)) from None
-    return list(dict.fromkeys(result))
+    return list(dict.fromkeys(parsed(option, validate, str(value)) for value in values or []))
 
 
 def parse_platform(text: t.Optional[str], option: str = 'platform') -> t.Optional[Platform]:
     """``os/arch[/variant]``, or None when the option is unset or empty."""
     if text is None or text == '':
         return None
-    try:
-        return Platform.parse(text)
-    except ValueError as exc:
-        raise InvalidInputError('%s: %s' % (option, exc)) from None
+    return parsed(option, Platform.parse, text)
 
 
 def parse_platforms(values: t.Optional[t.Iterable[t.Optional[str]]], option: str = 'platforms') -> t.Tuple[Platform, ...]:
@@ -114,14 +109,15 @@ def parse_platforms(values: t.Optional[t.Iterable[t.Optional[str]]], option: str
 
 
 def compile_regex(text: t.Any, option: str, reserved: t.AbstractSet[str] = frozenset(),
-                  messages: t.Mapping[str, str] = PATTERN_MESSAGES,
+                  messages: t.Optional[t.Mapping[str, str]] = None,
                   error: t.Callable[[str], Exception] = InvalidInputError) -> t.Pattern[str]:
     """A user's regular expression (``re.search`` semantics are the caller's), or ``error`` naming the option.
 
     ``reserved``: named groups the caller cannot accept (they would overwrite keys of its results).
-    ``messages``: the wording of each refusal (see :data:`PATTERN_MESSAGES`), so that every caller
+    ``messages``: the wording of each refusal (default :data:`PATTERN_MESSAGES`), so that every caller
     keeps its own while the checks stay in one place; ``error`` the exception type raised.
     """
+    messages = messages or PATTERN_MESSAGES
     values: t.Dict[str, t.Any] = {'option': option, 'text': text}
     if not isinstance(text, str):
         raise error(messages['type'] % values)

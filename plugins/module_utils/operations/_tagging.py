@@ -10,7 +10,7 @@ import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import has_algorithm_prefix
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_repository
+from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_repository, parsed
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_tag
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import ImageStore
 from ._pool import in_background
@@ -32,10 +32,7 @@ def parse_tags(tags: t.Any) -> t.List[str]:
         if isinstance(tag, str) and ('/' in tag or ':' in tag):
             raise InvalidInputError('tags: "%s" is a reference, not a tag name; put the target repository in repository '
                                     'and the tag names in tags' % tag)
-        try:
-            validate_tag(tag)
-        except ValueError as exc:
-            raise InvalidInputError('tags: %s' % exc) from None
+        parsed('tags', validate_tag, tag)
         if tag not in result:
             result.append(tag)
     return result

@@ -479,6 +479,11 @@ class LayoutStore(ImageStore):
         self.name = name
         self.label = layout.label if not name else '%s (%s)' % (layout.label, name)
 
+    @property
+    def location(self) -> t.Tuple[t.Any, ...]:
+        """Every repository of one layout keeps its blobs in the layout's one blobs/ directory."""
+        return ('layout', id(self.layout))
+
     def manifest_digest(self, reference: str) -> t.Optional[str]:
         if ':' in reference:
             return reference if self.layout.has_blob(reference) else None
