@@ -175,7 +175,7 @@ BACKOFFS = [(0, 0.0), (1, 0.0), (2, 1.0), (3, 2.0), (6, 16.0), (7, MAX_RETRY_WAI
 
 @pytest.mark.parametrize("failures, expected", BACKOFFS)
 def test_backoff_is_capped(failures: int, expected: float) -> None:
-    history = tuple(RequestHistory("GET", "/v2/", None, 503, None) for _ in range(failures))
+    history = tuple(RequestHistory("GET", "/v2/", None, 503, None) for _failure in range(failures))
     retry = _mounted_retry(50).new(history=history)
     assert isinstance(retry, RegistryRetry)
     assert retry.get_backoff_time() == expected, urllib3.__version__
@@ -184,7 +184,7 @@ def test_backoff_is_capped(failures: int, expected: float) -> None:
 def test_increment_keeps_the_caps() -> None:
     """What urllib3 does between attempts: increment() makes the next Retry, which must still cap both waits."""
     retry = _mounted_retry(50)
-    for _ in range(12):
+    for _attempt in range(12):
         retry = retry.increment(method="GET", url="/v2/", response=urllib3.HTTPResponse(status=503, headers={"Retry-After": "3600"}))
     assert isinstance(retry, RegistryRetry) and retry.total == 38
     assert retry.get_backoff_time() == MAX_RETRY_WAIT
