@@ -630,7 +630,7 @@ def readme_block(results: dict[str, Any]) -> str:
         pair = '%s + %s' % (versions['requests'], versions['urllib3'])
         checks = ['every module against real registries (ansible-core %s controller)' % cell['core']]
         if cell.get('stack'):
-            pair += ' (as %s)' % cell['stack']['label']
+            pair += ' (as in %s)' % cell['stack']['label']
             checks.append('the transport\'s unit tests')
         else:
             checks.append('`ansible-test sanity --test compile --test import`')
@@ -746,7 +746,7 @@ def main() -> int:
     run = commands.add_parser('run', help='run the matrix')
     run.add_argument('--collection', default=DEFAULT_ROOT, help='the collection, at .../ansible_collections/oci/registry')
     run.add_argument('--jobs', type=int, default=int(os.environ.get('OCI_REGISTRY_MATRIX_JOBS', '2')), help='cells side by side')
-    run.add_argument('--cell', action='append', help='run only this cell (repeatable), e.g. "node 3.9"')
+    run.add_argument('--cell', action='append', help='run only this cell (repeatable), e.g. "node 3.9" or "node 3.9 rhel9"')
     readme = commands.add_parser('readme', help='rewrite the README.md table from the last run')
     readme.add_argument('--results', help='results.json of a run (default: tests/output/matrix/results.json)')
     readme.add_argument('--check', action='store_true', help='only check that README.md matches')
