@@ -83,7 +83,7 @@ notes:
   - Proxies are taken from the E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment variables.
   - Credentials and tokens are only ever sent to the registry host, never to the storage a registry redirects blob downloads to.
 requirements:
-  - requests
+  - requests 2.25.1 or later, with urllib3 1.26.5 or later (1.26 and 2.x; the python3-requests of RHEL 9 and Debian 12 qualify)
   - google-auth (only for O(auth_method=google) and Google application default credentials)
 '''
 

@@ -16,7 +16,8 @@
 # outside the collection still fails the build.
 #
 # Needs antsibull-docs, Sphinx and sphinx-ansible-theme on PATH (pinned in tests/requirements.txt;
-# the venv of tests/run: `bash tests/run setup`, then PATH=~/.cache/oci-registry-venv/bin:$PATH).
+# the venv of tests/run: `bash tests/run setup`, then
+# PATH="$(bash tests/utils/venv.sh)/bin:$PATH").
 
 set -euo pipefail
 

@@ -16,7 +16,8 @@
 #
 # Fails on any error or warning line of the importer (its own, ansible-doc's, ansible-lint's,
 # Python's): a clean import has none. Needs galaxy-importer and ansible-core on PATH (the venv
-# of tests/run: `bash tests/run setup`, then PATH=~/.cache/oci-registry-venv/bin:$PATH).
+# of tests/run: `bash tests/run setup`, then
+# PATH="$(bash tests/utils/venv.sh)/bin:$PATH").
 
 set -euo pipefail
 

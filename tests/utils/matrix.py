@@ -16,6 +16,9 @@ on the interpreter and the pins, rebuilt when missing):
   node X.Y        that Python as the managed node (ansible_python_interpreter, a venv with only the
                   packages of pins.yml) under the newest controller: tests/matrix/every_module.yml, and
                   `ansible-test sanity --test compile --test import --python X.Y`
+  node X.Y NAME   a requests/urllib3 stack that users' nodes and execution environments have (pins.yml
+                  managed_nodes.stacks, e.g. a distribution's python3-requests): every_module.yml with it,
+                  and the transport's unit tests (TRANSPORT_UNIT_TESTS) under its urllib3
 
 It prints the table (cell, versions, result, seconds), writes it with the results to tests/output/matrix/
 of the repository (OCI_REGISTRY_REPO, else the collection), and fails when a cell fails, when the pins
@@ -57,7 +60,11 @@ ANSIBLE_TEST_HOME = os.path.join(CACHE, 'ansible-test-home')
 README_START = '<!-- matrix:start -->'
 README_END = '<!-- matrix:end -->'
 PLUGIN_TYPES = (('module', 'modules'), ('lookup', 'lookup'), ('filter', 'filter'), ('test', 'test'))
-TIMEOUT = {'venv': 900, 'ansible': 600, 'sanity': 1500}
+TIMEOUT = {'venv': 900, 'ansible': 600, 'sanity': 1500, 'unit': 300}
+# Run again under each stack's urllib3: the retries, Retry-After waits and body reads over real sockets.
+TRANSPORT_UNIT_TESTS = 'tests/unit/plugins/module_utils/test__transport.py'
+# The libraries whose floors requirements.txt states: each must be the oldest version a node cell runs.
+FLOOR_CHECKED = ('requests', 'urllib3')
 
 
 class StepFailed(Exception):
@@ -73,6 +80,7 @@ class Cell:
     python: str  # minor version of the interpreter under test
     core: str  # the ansible-core pin (of the controller, for node cells)
     controller_python: str
+    stack: Optional[dict[str, Any]] = None  # node cells of managed_nodes.stacks: name, label, python, packages
     versions: dict[str, str] = field(default_factory=dict)
     checks: list[str] = field(default_factory=list)
     result: str = 'not run'
@@ -92,6 +100,41 @@ def load_pins(root: str) -> dict[str, Any]:
 def packages_for(pins: dict[str, Any], version: str) -> dict[str, str]:
     """The packages of pins.yml for a venv of Python X.Y: `packages`, with that Python's overrides."""
     return dict(pins['packages'], **(pins.get('packages_by_python') or {}).get(version, {}))
+
+
+def node_packages(pins: dict[str, Any], cell: 'Cell') -> dict[str, str]:
+    """What a node cell's venv gets: its stack's packages, else those of pins.yml for its Python."""
+    return dict(cell.stack['packages']) if cell.stack else packages_for(pins, cell.python)
+
+
+def release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r'\d+', version))
+
+
+def requirement_floors(root: str) -> dict[str, str]:
+    """name -> X.Y.Z of each `name>=X.Y.Z` line of requirements.txt."""
+    floors = {}
+    with open(os.path.join(root, 'requirements.txt'), encoding='utf-8') as handle:
+        for line in handle:
+            match = re.fullmatch(r'([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9.]*)\s*(#.*)?', line.strip())
+            if match:
+                floors[match.group(1).lower()] = match.group(2)
+    return floors
+
+
+def check_floors(root: str, pins: dict[str, Any]) -> list[str]:
+    """requirements.txt claims exactly the oldest requests and urllib3 that a node cell runs: nothing less."""
+    problems = []
+    floors = requirement_floors(root)
+    venvs = [node_packages(pins, cell) for cell in make_cells(pins) if cell.kind == 'node']
+    for name in FLOOR_CHECKED:
+        tested = [packages[name] for packages in venvs if name in packages]
+        if len(tested) != len(venvs):
+            problems.append('tests/matrix/pins.yml: not every node venv pins %s' % name)
+        elif floors.get(name) != min(tested, key=release):
+            problems.append('requirements.txt says %s>=%s, but the oldest %s of the node cells is %s'
+                            % (name, floors.get(name, '?'), name, min(tested, key=release)))
+    return problems
 
 
 def minor(version: str) -> tuple[int, int]:
@@ -122,6 +165,7 @@ def check_claims(root: str, pins: dict[str, Any]) -> list[str]:
         problems.append('the oldest managed-node Python is %d.%d, but tests/config.yml claims %s' % (nodes[0] + (python_requires,)))
     if nodes != [(nodes[0][0], nodes[0][1] + offset) for offset in range(len(nodes))]:
         problems.append('tests/matrix/pins.yml: the managed-node Pythons skip a version: %s' % nodes)
+    problems += check_floors(root, pins)
     unused = sorted(set(plugin_names(root)['module']) - modules_used(root))
     if unused:
         problems.append('tests/matrix/every_module.yml does not use %s: add a play for each' % ', '.join(unused))
@@ -165,6 +209,9 @@ def make_cells(pins: dict[str, Any]) -> list[Cell]:
                           entry['python']))
     for version in pins['managed_nodes']['python']:
         cells.append(Cell('node %s' % version, 'node', version, newest['ansible_core'], newest['python']))
+    for stack in pins['managed_nodes'].get('stacks') or []:
+        cells.append(Cell('node %s %s' % (stack['python'], stack['name']), 'node', stack['python'], newest['ansible_core'],
+                          newest['python'], stack=stack))
     return cells
 
 
@@ -488,15 +535,38 @@ def run_cell(ctx: Context, pins: dict[str, Any]) -> None:
         return
     node = venv
     if cell.kind == 'node':
-        node = ensure_venv('node-py%s' % cell.python, cell.python, packages_for(pins, cell.python), ctx.log)
+        label = 'node-py%s' % cell.python + ('-' + cell.stack['name'] if cell.stack else '')
+        node = ensure_venv(label, cell.python, node_packages(pins, cell), ctx.log)
     cell.versions['python'] = venv_version(node, 'import platform; print(platform.python_version())')
     cell.versions['requests'] = venv_version(node, 'import requests; print(requests.__version__)')
+    cell.versions['urllib3'] = venv_version(node, 'import urllib3; print(urllib3.__version__)')
     install_collection(ctx, venv)
     if cell.kind == 'controller':
         check_docs(ctx, venv)
     run_playbooks(ctx, venv, os.path.join(node, 'bin', 'python'), demo=cell.kind == 'controller')
-    if cell.kind == 'node':
+    if cell.stack:
+        transport_unit_tests(ctx, pins)
+    elif cell.kind == 'node':
         ansible_test(ctx, venv, cell.python, 'compile', 'import')
+
+
+def transport_unit_tests(ctx: Context, pins: dict[str, Any]) -> None:
+    """The transport's unit tests with the stack's requests and urllib3 (a venv of its own: the stack plus pytest).
+
+    Without tests/conftest.py, which needs ansible-core: the transport imports nothing of Ansible, and the
+    staged tree's root makes ansible_collections.oci.registry importable as a namespace package.
+    """
+    cell = ctx.cell
+    assert cell.stack is not None
+    root = os.path.dirname(os.path.dirname(os.path.dirname(ctx.collection)))
+    if os.path.basename(os.path.dirname(os.path.dirname(ctx.collection))) != 'ansible_collections':
+        raise StepFailed('the transport unit tests need a staged collection (.../ansible_collections/oci/registry): use bash tests/run')
+    packages = dict(cell.stack['packages'], **pins['managed_nodes']['unit_tools'])
+    venv = ensure_venv('unit-py%s-%s' % (cell.python, cell.stack['name']), cell.python, packages, ctx.log)
+    env = dict(ctx.env(venv), PYTHONPATH=root)
+    ctx.log.run([os.path.join(venv, 'bin', 'python'), '-m', 'pytest', '--noconftest', '-p', 'no:cacheprovider', '-q',
+                 TRANSPORT_UNIT_TESTS], timeout=TIMEOUT['unit'], env=env, cwd=ctx.collection)
+    cell.checks.append('transport unit tests')
 
 
 def run_timed(ctx: Context, pins: dict[str, Any], started: float) -> Cell:
@@ -520,12 +590,11 @@ def run_timed(ctx: Context, pins: dict[str, Any], started: float) -> Cell:
 def describe_versions(cell: Cell) -> str:
     versions = cell.versions
     parts = ['ansible-core %s' % versions.get('ansible-core', cell.core)]
+    libraries = ['%s %s' % (name, versions[name]) for name in FLOOR_CHECKED if name in versions]
     if cell.kind == 'node':
-        parts = ['python %s' % versions.get('python', cell.python), 'requests %s' % versions.get('requests', '?'), 'controller ' + parts[0]]
+        parts = ['python %s' % versions.get('python', cell.python)] + libraries + ['controller ' + parts[0]]
     else:
-        parts.append('python %s' % versions.get('python', cell.python))
-        if 'requests' in versions:
-            parts.append('requests %s' % versions['requests'])
+        parts += ['python %s' % versions.get('python', cell.python)] + libraries
     return ', '.join(parts)
 
 
@@ -554,11 +623,18 @@ def readme_block(results: dict[str, Any]) -> str:
             if cell['core'] in sanity:
                 checks.append('`ansible-test sanity`')
             lines.append('| %s (%s) | %s | %s |' % ('%d.%d' % minor(cell['core']), cell['core'], cell['python'], ', '.join(checks)))
-    lines += ['', '| Managed-node Python | Tested with |', '|---|---|']
-    for cell in cells:
-        if cell['kind'] == 'node' and cell['result'] == 'passed':
-            lines.append('| %s | every module against real registries (ansible-core %s controller, requests %s);'
-                         ' `ansible-test sanity --test compile --test import` |' % (cell['python'], cell['core'], cell['requests']))
+    lines += ['', '| Managed-node Python | requests + urllib3 | Tested with |', '|---|---|---|']
+    nodes = [cell for cell in cells if cell['kind'] == 'node' and cell['result'] == 'passed']
+    for cell in sorted(nodes, key=lambda cell: (minor(cell['python']), release(cell['requests']))):
+        versions = cell['versions']
+        pair = '%s + %s' % (versions['requests'], versions['urllib3'])
+        checks = ['every module against real registries (ansible-core %s controller)' % cell['core']]
+        if cell.get('stack'):
+            pair += ' (as in %s)' % cell['stack']['label']
+            checks.append('the transport\'s unit tests')
+        else:
+            checks.append('`ansible-test sanity --test compile --test import`')
+        lines.append('| %s | %s | %s |' % (cell['python'], pair, '; '.join(checks)))
     lines.append(README_END)
     return '\n'.join(lines)
 
@@ -573,6 +649,7 @@ def rewrite_readme(text: str, block: str) -> str:
 def results_json(cells: list[Cell], pins: dict[str, Any], total: float) -> dict[str, Any]:
     return {'seconds': round(total, 1), 'pins': pins, 'cells': [
         {'name': cell.name, 'kind': cell.kind, 'core': cell.core, 'python': cell.python, 'requests': cell.versions.get('requests'),
+         'stack': cell.stack,
          'versions': cell.versions, 'checks': cell.checks, 'result': cell.result, 'seconds': round(cell.seconds, 1),
          'error': cell.error} for cell in cells]}
 
@@ -669,7 +746,7 @@ def main() -> int:
     run = commands.add_parser('run', help='run the matrix')
     run.add_argument('--collection', default=DEFAULT_ROOT, help='the collection, at .../ansible_collections/oci/registry')
     run.add_argument('--jobs', type=int, default=int(os.environ.get('OCI_REGISTRY_MATRIX_JOBS', '2')), help='cells side by side')
-    run.add_argument('--cell', action='append', help='run only this cell (repeatable), e.g. "node 3.9"')
+    run.add_argument('--cell', action='append', help='run only this cell (repeatable), e.g. "node 3.9" or "node 3.9 rhel9"')
     readme = commands.add_parser('readme', help='rewrite the README.md table from the last run')
     readme.add_argument('--results', help='results.json of a run (default: tests/output/matrix/results.json)')
     readme.add_argument('--check', action='store_true', help='only check that README.md matches')

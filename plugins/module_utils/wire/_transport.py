@@ -165,7 +165,15 @@ class RequestLog:
 
 
 class RegistryRetry(Retry):  # type: ignore[misc,valid-type]
-    """urllib3 Retry that caps Retry-After and also reads Docker Hub's X-Retry-After (epoch)."""
+    """urllib3 Retry that caps Retry-After and backoff, and also reads Docker Hub's X-Retry-After (epoch).
+
+    Works with urllib3 1.26 and 2.x: the backoff cap is applied here because the ``backoff_max``
+    argument exists only in 2.x (1.26, which the distributions' python3-requests use, has a class
+    attribute under two different names instead).
+    """
+
+    def get_backoff_time(self) -> float:
+        return float(min(super().get_backoff_time(), MAX_RETRY_WAIT))
 
     def get_retry_after(self, response: t.Any) -> t.Optional[float]:
         seconds = parse_retry_after(response.headers.get('Retry-After'))
@@ -248,7 +256,7 @@ class Transport:
         count = max(0, int(options.retries))
         retry = RegistryRetry(
             total=count, connect=count, read=count, status=count, other=0, status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
-            backoff_factor=0.5, backoff_max=MAX_RETRY_WAIT, respect_retry_after_header=True, raise_on_status=False,
+            backoff_factor=0.5, respect_retry_after_header=True, raise_on_status=False,
             raise_on_redirect=False, redirect=0,
         )
         # other=0: TLS handshake failures are not transient, so they fail at once instead of after backoff.
@@ -276,6 +284,8 @@ class Transport:
         except OSError as exc:  # requests' exceptions are OSErrors, and so is its own check of the CA bundle path
             self.log.add(method, url, None)
             raise self._network_error(exc, url, operation) from None
+        # urllib3 2.x refuses a streamed body shorter than its Content-Length; 1.26 only when told.
+        response.raw.enforce_content_length = True
         history = getattr(getattr(response.raw, 'retries', None), 'history', None) or ()
         for attempt in history:
             self.log.add(method, url, attempt.status)

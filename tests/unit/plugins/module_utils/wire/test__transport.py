@@ -21,7 +21,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from urllib3 import HTTPHeaderDict
+import urllib3
+from urllib3._collections import HTTPHeaderDict  # where both urllib3 1.26 and 2.x have it
+from urllib3.util.retry import RequestHistory
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import (
     RegistryConnectionError,
@@ -145,6 +147,48 @@ def test_retry_subclass_survives_increment() -> None:
     # urllib3 makes a new Retry per attempt; the Retry-After cap must not be lost on the way.
     retry = RegistryRetry(total=3, status_forcelist=[429])
     assert isinstance(retry.new(total=2), RegistryRetry)
+
+
+# --- the Retry a Transport mounts, under whichever urllib3 is installed ---------------------------
+# The test venv has urllib3 2.x; the matrix runs this file again with the urllib3 1.26 of the
+# distributions' python3-requests (Debian 12, RHEL 9), where Retry has no backoff_max argument.
+
+def _mounted_retry(retries: int) -> t.Any:
+    transport = Transport("https://registry.example", "registry.example", ConnectionOptions(retries=retries), RequestLog())
+    adapters = {prefix: transport.session.get_adapter(prefix + "registry.example/v2/") for prefix in ("http://", "https://")}
+    assert adapters["http://"] is adapters["https://"]
+    return adapters["https://"].max_retries
+
+
+@pytest.mark.parametrize("retries", [0, 3, 7])
+def test_transport_mounts_a_registry_retry(retries: int) -> None:
+    retry = _mounted_retry(retries)
+    assert isinstance(retry, RegistryRetry), urllib3.__version__
+    assert (retry.total, retry.connect, retry.read, retry.status, retry.other, retry.redirect) == (retries, retries, retries, retries, 0, 0)
+    assert set(retry.allowed_methods) == {"GET", "HEAD"} and set(retry.status_forcelist) == {429, 500, 502, 503, 504}
+    assert retry.respect_retry_after_header and not retry.raise_on_status and not retry.raise_on_redirect
+
+
+# consecutive failures so far, backoff before the next attempt (0.5 s doubling, capped at MAX_RETRY_WAIT)
+BACKOFFS = [(0, 0.0), (1, 0.0), (2, 1.0), (3, 2.0), (6, 16.0), (7, MAX_RETRY_WAIT), (40, MAX_RETRY_WAIT)]
+
+
+@pytest.mark.parametrize("failures, expected", BACKOFFS)
+def test_backoff_is_capped(failures: int, expected: float) -> None:
+    history = tuple(RequestHistory("GET", "/v2/", None, 503, None) for _failure in range(failures))
+    retry = _mounted_retry(50).new(history=history)
+    assert isinstance(retry, RegistryRetry)
+    assert retry.get_backoff_time() == expected, urllib3.__version__
+
+
+def test_increment_keeps_the_caps() -> None:
+    """What urllib3 does between attempts: increment() makes the next Retry, which must still cap both waits."""
+    retry = _mounted_retry(50)
+    for _attempt in range(12):
+        retry = retry.increment(method="GET", url="/v2/", response=urllib3.HTTPResponse(status=503, headers={"Retry-After": "3600"}))
+    assert isinstance(retry, RegistryRetry) and retry.total == 38
+    assert retry.get_backoff_time() == MAX_RETRY_WAIT
+    assert retry.get_retry_after(_Response({"Retry-After": "3600"})) == MAX_RETRY_WAIT
 
 
 # --- ConnectionOptions ------------------------------------------------------------------------
