@@ -120,7 +120,7 @@ class Variant:
         self.after = after
 
 
-def _median(values: t.List[float]) -> float:
+def median(values: t.List[float]) -> float:
     import statistics  # pylint: disable=import-outside-toplevel
     return statistics.median(values)
 
@@ -145,7 +145,7 @@ class Result:
 
     def median_requests(self, name: str) -> t.Optional[float]:
         counts = self.requests[name]
-        return _median([float(c) for c in counts]) if counts else None
+        return median([float(c) for c in counts]) if counts else None
 
 
 _SAME = object()
@@ -211,10 +211,10 @@ class Bench:
         ours_requests, peer_requests = result.median_requests(ours), result.median_requests(peer)
         request_ratio = None
         if ours_requests is not None and peer_requests:
-            request_ratio = _median([o / p for o, p in zip(result.requests[ours] or [], result.requests[peer] or []) if p])
-        row = {'scenario': scenario, 'ours': _round(_median(result.net(ours, ours_minus)) / per, 6),
-               'peer': _round(_median(result.net(peer, peer_minus)) / per, 6), 'peer_name': peer_name,
-               'ratio': _round(_median(ratios), 3), 'ratio_min': _round(min(ratios), 3), 'ratio_max': _round(max(ratios), 3),
+            request_ratio = median([o / p for o, p in zip(result.requests[ours] or [], result.requests[peer] or []) if p])
+        row = {'scenario': scenario, 'ours': _round(median(result.net(ours, ours_minus)) / per, 6),
+               'peer': _round(median(result.net(peer, peer_minus)) / per, 6), 'peer_name': peer_name,
+               'ratio': _round(median(ratios), 3), 'ratio_min': _round(min(ratios), 3), 'ratio_max': _round(max(ratios), 3),
                'rounds': result.rounds, 'seed': result.seed, 'target': target,
                'ours_requests': ours_requests, 'peer_requests': peer_requests, 'request_ratio': _round(request_ratio, 3),
                'request_target': request_target, 'notes': notes}

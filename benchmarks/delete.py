@@ -21,7 +21,7 @@ import tempfile
 from harness import Harness
 from harness.seed import PushClient, push_image
 
-from _bench import Bench, Playbooks, Variant, parser
+from _bench import Bench, Playbooks, Variant, median, parser
 
 
 def main(argv=None):
@@ -55,7 +55,7 @@ def main(argv=None):
     for count in counts:
         bench.report('delete %d tag%s (task)' % (count, '' if count == 1 else 's'), result, 'ours %d' % count, 'skopeo %d' % count,
                      'skopeo delete (command task%s)' % ('' if count == 1 else ', loop'), minus='fixed', target=1.0,
-                     notes='playbook time minus a 1-task playbook (median %.2f s) in the same round' % sorted(result.times['fixed'])[args.rounds // 2])
+                     notes='playbook time minus a 1-task playbook (median %.2f s) in the same round' % median(result.times['fixed']))
     return 0
 
 

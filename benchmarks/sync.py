@@ -23,7 +23,7 @@ import os
 import subprocess
 import tempfile
 
-from _bench import Bench, FreshRegistries, Playbooks, Variant, clear_skopeo_cache, parser, registry_requests
+from _bench import Bench, FreshRegistries, Playbooks, Variant, clear_skopeo_cache, median, parser, registry_requests
 from harness import Harness
 from harness.seed import push_image, push_index
 
@@ -102,9 +102,9 @@ def main(argv=None):
         source = harness.open
         names = seed(source)
         result = bench.compare(variants(harness, tmp, source, names))
-    ping = sorted(result.times['ping'])[result.rounds // 2]
+    ping = median(result.times['ping'])
     for kind, target, request_target in (('first', 0.45, 1.0), ('noop', 0.30, 0.6)):
-        ours_raw = sorted(result.times['ours ' + kind])[result.rounds // 2]
+        ours_raw = median(result.times['ours ' + kind])
         bench.report('sync 20 repos x 10 tags, %s' % ('first sync' if kind == 'first' else 'no-op resync'), result,
                      'ours ' + kind, 'skopeo ' + kind, 'skopeo sync', ours_minus='ping', peer_minus=None, target=target,
                      request_target=request_target, notes='task time = playbook (median %.2f s) - ping playbook (median %.2f s), same round'
