@@ -12,8 +12,12 @@ their range [min, max], so a machine whose speed drifts between rounds cannot ti
 With --json each result is one line of JSON:
     {"scenario": "...", "ours": seconds, "peer": seconds or null, "peer_name": "...", "ratio": median per-round ratio,
      "ratio_min": ..., "ratio_max": ..., "rounds": 5, "seed": ..., "target": the largest acceptable ratio or null,
-     "ours_requests": ..., "peer_requests": ..., "request_ratio": ..., "request_target": ..., "notes": "..."}
-`ours` and `peer` are medians over the rounds (of the time net of its baseline, divided by `per`). Lines printed with
+     "ours_requests": ..., "peer_requests": ..., "request_ratio": ..., "request_target": ...,
+     "ours_cpu": ..., "peer_cpu": ..., "cpu_ratio": ..., "cpu_ratio_min": ..., "cpu_ratio_max": ...,
+     "load_min": ..., "load_max": ..., "notes": "..."}
+`ours` and `peer` are medians over the rounds (of the time net of its baseline, divided by `per`); the cpu_* figures are
+the same for the CPU time of this process and its waited-for children (the client side: not the registries), which a
+loaded machine distorts far less than wall time; load_* is the range of the 1-minute load average at the rounds' starts. Lines printed with
 `Bench.note` are plain text; run-all records them below the table.
 """
 
@@ -126,22 +130,28 @@ def median(values: t.List[float]) -> float:
 
 
 class Result:
-    """Per-round figures of a comparison: times[name][round] (seconds of `clock`), requests[name][round] or None."""
+    """Per-round figures of a comparison: times[name][round] (seconds of `clock`), cpu[name][round] (CPU seconds of
+    this process and of its children that ended during the run: the client's own work, which a loaded machine
+    inflates far less than wall time), requests[name][round] or None, and the 1-minute load average at each round's start."""
 
     def __init__(self, names: t.List[str], rounds: int, seed: int) -> None:
         self.rounds = rounds
         self.seed = seed
         self.times: t.Dict[str, t.List[float]] = {name: [] for name in names}
+        self.cpu: t.Dict[str, t.List[float]] = {name: [] for name in names}
         self.requests: t.Dict[str, t.Optional[t.List[int]]] = {name: [] for name in names}
+        self.loads: t.List[float] = []
 
-    def net(self, name: str, minus: t.Optional[str] = None) -> t.List[float]:
-        """The variant's time in each round, less `minus`'s time in the same round."""
+    def net(self, name: str, minus: t.Optional[str] = None, cpu: bool = False) -> t.List[float]:
+        """The variant's time (or CPU time) in each round, less `minus`'s in the same round."""
+        values = self.cpu if cpu else self.times
         if minus is None:
-            return list(self.times[name])
-        return [value - base for value, base in zip(self.times[name], self.times[minus])]
+            return list(values[name])
+        return [value - base for value, base in zip(values[name], values[minus])]
 
-    def ratios(self, ours: str, peer: str, ours_minus: t.Optional[str] = None, peer_minus: t.Optional[str] = None) -> t.List[float]:
-        return [o / p if p else float('inf') for o, p in zip(self.net(ours, ours_minus), self.net(peer, peer_minus))]
+    def ratios(self, ours: str, peer: str, ours_minus: t.Optional[str] = None, peer_minus: t.Optional[str] = None,
+               cpu: bool = False) -> t.List[float]:
+        return [o / p if p else float('inf') for o, p in zip(self.net(ours, ours_minus, cpu), self.net(peer, peer_minus, cpu))]
 
     def median_requests(self, name: str) -> t.Optional[float]:
         counts = self.requests[name]
@@ -187,10 +197,12 @@ class Bench:
             order = list(units)
             self.rng.shuffle(order)
             names = [name for unit in order for name in unit]
-            self.note('round %d/%d: %s' % (number + 1, self.rounds, ', '.join(names)), to_stderr=True)
+            result.loads.append(os.getloadavg()[0])
+            self.note('round %d/%d (load %.2f): %s' % (number + 1, self.rounds, result.loads[-1], ', '.join(names)), to_stderr=True)
             for name in names:
-                elapsed, count = _measure(spec[name], clock)
+                elapsed, cpu, count = _measure(spec[name], clock)
                 result.times[name].append(elapsed)
+                result.cpu[name].append(cpu)
                 if count is None:
                     result.requests[name] = None
                 elif result.requests[name] is not None:
@@ -208,6 +220,7 @@ class Bench:
         ours_minus = minus if ours_minus is _SAME else ours_minus
         peer_minus = minus if peer_minus is _SAME else peer_minus
         ratios = result.ratios(ours, peer, ours_minus, peer_minus)
+        cpu_ratios = result.ratios(ours, peer, ours_minus, peer_minus, cpu=True)
         ours_requests, peer_requests = result.median_requests(ours), result.median_requests(peer)
         request_ratio = None
         if ours_requests is not None and peer_requests:
@@ -217,7 +230,12 @@ class Bench:
                'ratio': _round(median(ratios), 3), 'ratio_min': _round(min(ratios), 3), 'ratio_max': _round(max(ratios), 3),
                'rounds': result.rounds, 'seed': result.seed, 'target': target,
                'ours_requests': ours_requests, 'peer_requests': peer_requests, 'request_ratio': _round(request_ratio, 3),
-               'request_target': request_target, 'notes': notes}
+               'request_target': request_target,
+               'ours_cpu': _round(median(result.net(ours, ours_minus, True)) / per, 6),
+               'peer_cpu': _round(median(result.net(peer, peer_minus, True)) / per, 6),
+               'cpu_ratio': _round(median(cpu_ratios), 3), 'cpu_ratio_min': _round(min(cpu_ratios), 3),
+               'cpu_ratio_max': _round(max(cpu_ratios), 3),
+               'load_min': _round(min(result.loads), 2), 'load_max': _round(max(result.loads), 2), 'notes': notes}
         if self.json:
             print(json.dumps(row), flush=True)
         else:
@@ -225,15 +243,23 @@ class Bench:
         return row
 
 
-def _measure(variant: Variant, clock: t.Callable[[], float]) -> t.Tuple[float, t.Optional[int]]:
+def _cpu() -> float:
+    """CPU seconds of this process and of its waited-for children (subprocess.run waits for its child)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _measure(variant: Variant, clock: t.Callable[[], float]) -> t.Tuple[float, float, t.Optional[int]]:
     state = variant.setup() if variant.setup else None
     before = variant.requests(state) if variant.requests else None
+    cpu_start = _cpu()
     start = clock()
     variant.run(state)
     elapsed = clock() - start
+    cpu = _cpu() - cpu_start
     if variant.requests is None or before is None:
-        return elapsed, None
-    return elapsed, variant.requests(state) - before
+        return elapsed, cpu, None
+    return elapsed, cpu, variant.requests(state) - before
 
 
 def _round(value: t.Optional[float], digits: int) -> t.Optional[float]:
@@ -255,9 +281,10 @@ def format_row(row: t.Dict[str, t.Any]) -> str:
     if row.get('ours_requests') is not None:
         requests = '  requests %g / %g (%s%s)' % (row['ours_requests'], row['peer_requests'] or 0, row['request_ratio'],
                                                   '' if row.get('request_target') is None else ', target <= %.2f' % row['request_target'])
-    return '%-44s ours %10.3f ms  %-30s %10.3f ms  ratio %.2f [%.2f, %.2f]  %s%s  %s' % (
+    return '%-44s ours %10.3f ms  %-30s %10.3f ms  ratio %.2f [%.2f, %.2f]  %s%s  CPU ratio %.2f [%.2f, %.2f]  load %.1f-%.1f  %s' % (
         row['scenario'], row['ours'] * 1000, row['peer_name'], row['peer'] * 1000, row['ratio'], row['ratio_min'],
-        row['ratio_max'], verdict(row['ratio'], row['ratio_min'], row['ratio_max'], row['target']), requests, row['notes'])
+        row['ratio_max'], verdict(row['ratio'], row['ratio_min'], row['ratio_max'], row['target']), requests, row['cpu_ratio'],
+        row['cpu_ratio_min'], row['cpu_ratio_max'], row['load_min'], row['load_max'], row['notes'])
 
 
 class Playbooks:
