@@ -31,7 +31,7 @@ RUN_MODULE = '''
 import json, sys
 from ansible_collections.oci.registry.plugins.modules import registry_archive
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 params = json.loads(sys.argv[1])
 result = registry_archive.run(RegistryClient(ConnectionOptions(plain_http=True)), params, False)
 print(json.dumps({'digest': result['images'][0]['digest'], 'blobs': result['blobs'], 'bytes': result['bytes']}))

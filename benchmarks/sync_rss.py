@@ -25,7 +25,7 @@ CHILD = r'''
 import json
 import sys
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils.operations import _sync
 params = json.loads(sys.argv[1])
 options = ConnectionOptions(plain_http=True)

@@ -25,7 +25,7 @@ import time
 
 from ansible_collections.oci.registry.plugins.modules import registry_tag
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from harness import Harness
 from harness.seed import OCI_MANIFEST, PushClient, push_image, push_index
 
@@ -36,7 +36,7 @@ import sys, time
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import copy_image, CopyStats
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 source, target = parse_image(sys.argv[1]), parse_image(sys.argv[2])
 client = RegistryClient(ConnectionOptions(plain_http=True))
 def hwm():  # peak RSS of this process image in KiB (ru_maxrss would include the parent's memory from before exec)

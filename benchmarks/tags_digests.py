@@ -25,7 +25,7 @@ import requests
 from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from harness import Harness
 from harness.seed import PushClient, link_tags_on_disk, push_image
 

@@ -18,7 +18,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 
 REGISTRY_ARGSPEC: t.Dict[str, t.Dict[str, t.Any]] = {

@@ -12,7 +12,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils._module import check_connection_options
 

@@ -28,7 +28,7 @@ import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, RegistryError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB_AUTH_KEYS, VENDOR_ENDPOINTS
-from ._transport import Credentials
+from ._connection import Credentials
 
 CONFIG_FILE = 'config.json'
 HELPER_TIMEOUT = 30

@@ -16,7 +16,7 @@ import typing as t
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 from ._authfile import docker_config_file, file_credentials, podman_auth_files
-from ._transport import ConnectionOptions, Credentials
+from ._connection import ConnectionOptions, Credentials
 
 AUTH_METHODS = ('auto', 'none', 'password', 'docker_config', 'google')
 GOOGLE_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'

@@ -25,12 +25,12 @@ import pytest
 import responses
 from responses import matchers
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _smaller_page_size, parse_image, parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _ping, _smaller_page_size, parse_image, parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import Authenticator
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.client._hub import HubAuth
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 BASE = "https://registry.example.com"
 HUB = "https://registry-1.docker.io"
@@ -248,6 +248,29 @@ def test_transports_are_built_in_one_place_with_their_auth() -> None:
     plain = _client(plain_http=True).transport(parse_registry("127.0.0.1:5000"))
     assert plain.base_url == "http://127.0.0.1:5000"
     assert client.log.records == []  # building sends nothing
+
+
+class _SchemeOnlyAuth:
+    """A RequestAuth that is not the registry's Authenticator: ping must still learn its scheme through the protocol."""
+
+    def apply(self, headers: dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
+        pass
+
+    def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
+        return False
+
+    def credentials_for(self, repository: str | None) -> None:
+        return None
+
+    def scheme(self) -> str | None:
+        return "basic"
+
+
+def test_ping_asks_any_request_auth_for_its_scheme() -> None:
+    client = _client()
+    transport = client._transport(None, BASE, "registry.example.com", lambda _transport: _SchemeOnlyAuth())
+    assert _ping(transport) == "basic"
+    assert client.log.records == []
 
 
 def test_manifest_info_does_not_load_the_copy_engine() -> None:

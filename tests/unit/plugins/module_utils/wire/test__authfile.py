@@ -14,7 +14,7 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._authfile import
     AuthFile, default_auth_file, docker_config_file, encode_entry, matching_keys, parse_auth_key, plan,
 )
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import DockerConfigSource
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import Credentials
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 
 ALICE = Credentials("alice", "pw-alice")

@@ -29,10 +29,9 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
     ResponseTooLargeError,
     TLSError,
 )
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
     MAX_RETRY_WAIT,
-    ConnectionOptions,
-    Credentials,
     RegistryRetry,
     RequestLog,
     RequestRecord,
@@ -289,6 +288,9 @@ class FakeAuth:
 
     def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
         return Credentials("fake", "fake-password")
+
+    def scheme(self) -> t.Optional[str]:
+        return "bearer"
 
 
 def _transport(srv: FaultServer, auth: t.Optional[FakeAuth] = None, **options: t.Any) -> Transport:
