@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from urllib3 import HTTPHeaderDict
+from urllib3._collections import HTTPHeaderDict  # where both urllib3 1.26 and 2.x have it
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import (
     RegistryConnectionError,
@@ -30,13 +30,11 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
     TLSError,
 )
 from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._http import MAX_RETRY_WAIT, RegistryRetry, parse_retry_after
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
-    MAX_RETRY_WAIT,
-    RegistryRetry,
     RequestLog,
     RequestRecord,
     Transport,
-    parse_retry_after,
     read_capped,
 )
 
