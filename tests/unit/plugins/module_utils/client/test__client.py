@@ -280,9 +280,15 @@ def test_ping_asks_any_request_auth_for_its_scheme() -> None:
     assert client.log.records == []
 
 
-def test_manifest_info_does_not_load_the_copy_engine() -> None:
-    """The read-only module lists referrers through the client: importing it must not import the copy engine."""
-    code = ("import sys; import ansible_collections.oci.registry.plugins.modules.registry_manifest_info; "
-            "print(sorted(m for m in sys.modules if m.endswith(('._copy', '._store', '._layout'))))")
+# What a read-only module loads at start-up never includes these: the copy engine and stores, the
+# delete planner, archive and sync, auth-file writing, the auth-file reader (loaded when a registry
+# first asks for credentials), the Google vendor file (loaded for Google hosts), requests and google-auth.
+NOT_AT_START = ('._copy', '._store', '._layout', '._delete', '._archive', '._sync', '._authwrite', '._authfile', '._google')
+
+
+@pytest.mark.parametrize("module", ["registry_manifest_info", "registry_tags_info", "registry_search_info"])
+def test_read_only_modules_load_only_what_they_use(module: str) -> None:
+    code = ("import sys; import ansible_collections.oci.registry.plugins.modules.%s; "
+            "print(sorted(m for m in sys.modules if m.endswith(%r) or m.split('.')[0] in ('requests', 'google')))" % (module, NOT_AT_START))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert out.stdout.strip() == "[]"
