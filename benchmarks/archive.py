@@ -4,34 +4,33 @@
 """registry_archive export/import of a multi-arch image with a large layer, against skopeo oci-archive in the same run.
 
 Run from a staged tree (tests/run stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/archive.py [--layer-mib 256] [--rounds 3]
+    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/archive.py [--layer-mib 256] [--rounds 5] [--json]
 
-Starts one open registry, pushes a two-platform index whose amd64 child has one incompressible
-layer of --layer-mib MiB, then times each step in its own process (wall time, peak RSS from
-wait4): our export to a .tar, skopeo copy --all to oci-archive, our import of our archive into a
-new registry, skopeo's import of the same archive there; rounds interleave (each tool goes first
-every other round) and medians are compared. Every step must keep the index digest.
+Starts one open registry, pushes a two-platform index whose amd64 child has one incompressible layer of --layer-mib
+MiB, and makes one reference archive with our export (untimed). Each round runs four steps, each in its own process
+(wall time, peak RSS from wait4), in a shuffled order: our export to a .tar, skopeo copy --all to oci-archive, our
+import of the reference archive into a fresh registry, skopeo's import of the same archive into another fresh
+registry (fresh, so no tool can skip or mount a blob; skopeo's blob-info cache is removed before each skopeo step).
+Export and import ratios are taken per round. Every step of ours must keep the index digest.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 from harness import Harness
 from harness.seed import DEFAULT_CREATED, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, PushClient, push_image, sha256_digest
 
-RUN_MODULE = '''
-import json, sys
+from _bench import CHILD_PRELUDE, Bench, FreshRegistries, Variant, clear_skopeo_cache, parser
+
+RUN_MODULE = CHILD_PRELUDE + '''
+import json
 from ansible_collections.oci.registry.plugins.modules import registry_archive
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from _bench import ConnectionOptions, RegistryClient
 params = json.loads(sys.argv[1])
 result = registry_archive.run(RegistryClient(ConnectionOptions(plain_http=True)), params, False)
 print(json.dumps({'digest': result['images'][0]['digest'], 'blobs': result['blobs'], 'bytes': result['bytes']}))
@@ -52,16 +51,13 @@ LAUNCHER = (
 )
 
 
-def timed(label, argv):
-    start = time.perf_counter()
+def launch(label, argv):
+    """Run argv under the launcher; its peak RSS in MiB and its stdout."""
     proc = subprocess.run([sys.executable, '-S', '-c', LAUNCHER] + argv, capture_output=True, check=False)
-    wall = time.perf_counter() - start
     out, err = proc.stdout.decode(), proc.stderr.decode()
     if proc.returncode != 0:
         raise SystemExit('%s failed: %s %s' % (label, out[-2000:], err[-2000:]))
-    rss = int(err.rsplit('MAXRSS_KIB ', 1)[1].split()[0]) / 1024.0
-    print('%-36s %7.2f s  peak RSS %6.1f MiB' % (label, wall, rss))
-    return wall, rss, out
+    return int(err.rsplit('MAXRSS_KIB ', 1)[1].split()[0]) / 1024.0, out
 
 
 def push_big_index(url, repository, layer_mib):
@@ -85,49 +81,67 @@ def push_big_index(url, repository, layer_mib):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--layer-mib', type=int, default=256)
-    parser.add_argument('--rounds', type=int, default=3)
-    args = parser.parse_args(argv)
+    parse = parser(__doc__)
+    parse.add_argument('--layer-mib', type=int, default=256)
+    args = parse.parse_args(argv)
+    bench = Bench(args)
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         registry = harness.open
         # pushed from a child process: a child forked from a process that held the layer would inherit its peak RSS
         digest = subprocess.run([sys.executable, __file__, '--push', registry.url, str(args.layer_mib)], check=True,
                                 capture_output=True, text=True).stdout.strip()
-        print('index %s with a %d MiB layer on %s' % (digest, args.layer_mib, registry.host))
+        bench.note('index %s with a %d MiB layer on %s' % (digest, args.layer_mib, registry.host))
         source = '%s/bench/big:v1' % registry.host
-        samples = {}
-        for n in range(args.rounds):
-            # a new target registry each round: skopeo cannot mount from the source or from an earlier round
-            target = harness.add_registry('bench_target%d' % n, 'open')
-            ours, theirs = os.path.join(tmp, 'ours%d.tar' % n), os.path.join(tmp, 'theirs%d.tar' % n)
-            export = {'state': 'exported', 'path': ours, 'images': [source], 'registry': None, 'platforms': None, 'referrers': False}
-            imp = dict(export, state='imported', images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % target.host}])
-            steps = [
-                ('oci.registry export', [sys.executable, '-c', RUN_MODULE, json.dumps(export)]),
-                ('skopeo copy --all -> oci-archive', ['skopeo', 'copy', '--all', '--preserve-digests', '--src-tls-verify=false',
-                                                      'docker://' + source, 'oci-archive:%s:v1' % theirs]),
-                ('oci.registry import', [sys.executable, '-c', RUN_MODULE, json.dumps(imp)]),
-                ('skopeo copy --all oci-archive ->', ['skopeo', 'copy', '--all', '--preserve-digests', '--dest-tls-verify=false',
-                                                      'oci-archive:%s:v1' % ours, 'docker://%s/bench/theirs:v1' % target.host]),
-            ]
-            order = [0, 1, 2, 3] if n % 2 == 0 else [1, 0, 3, 2]  # interleaved: each tool goes first every other round
-            for index in order:
-                label, argv_ = steps[index]
-                wall, rss, out = timed('[%d] %s' % (n, label), argv_)
-                samples.setdefault(label, []).append((wall, rss))
-                if label.startswith('oci.registry'):
-                    assert json.loads(out)['digest'] == digest, out
-        print('archive sizes: ours %.1f MiB, skopeo %.1f MiB' % (os.path.getsize(ours) / 2 ** 20, os.path.getsize(theirs) / 2 ** 20))
-        med = {label: (statistics.median(w for w, _r in values), max(r for _w, r in values)) for label, values in samples.items()}
-        for label, (wall, rss) in med.items():
-            print('median %-36s %7.2f s  peak RSS %6.1f MiB' % (label, wall, rss))
-        ours_export, skopeo_export = med['oci.registry export'], med['skopeo copy --all -> oci-archive']
-        ours_import, skopeo_import = med['oci.registry import'], med['skopeo copy --all oci-archive ->']
-        print('wall time ratio (ours / skopeo, medians of %d): export %.2f, import %.2f' % (
-            args.rounds, ours_export[0] / skopeo_export[0], ours_import[0] / skopeo_import[0]))
-        print('peak RSS ratio (ours / skopeo):  export %.2f, import %.2f' % (
-            ours_export[1] / skopeo_export[1], ours_import[1] / skopeo_import[1]))
+        reference = os.path.join(tmp, 'reference.tar')
+        export = {'state': 'exported', 'images': [source], 'registry': None, 'platforms': None, 'referrers': False}
+        _rss, out = launch('reference export', [sys.executable, '-c', RUN_MODULE, json.dumps(dict(export, path=reference))])
+        assert json.loads(out)['digest'] == digest, out
+        fresh = FreshRegistries(harness)
+        rss = {}
+
+        def step(label, argv_, check=False):
+            peak, out = launch(label, argv_)
+            rss.setdefault(label, []).append(peak)
+            if check:
+                assert json.loads(out)['digest'] == digest, out
+
+        def archive_path(name):
+            path = os.path.join(tmp, name + '.tar')
+            if os.path.exists(path):
+                os.unlink(path)
+            return path
+
+        def skopeo_setup(make):
+            def setup():
+                clear_skopeo_cache()
+                return make()
+            return setup
+
+        imported = dict(export, state='imported', path=reference)
+        result = bench.compare({
+            'ours export': Variant(
+                lambda path: step('ours export', [sys.executable, '-c', RUN_MODULE, json.dumps(dict(export, path=path))], True),
+                setup=lambda: archive_path('ours')),
+            'skopeo export': Variant(
+                lambda path: step('skopeo export', ['skopeo', 'copy', '--all', '--preserve-digests', '--src-tls-verify=false',
+                                                    'docker://' + source, 'oci-archive:%s:v1' % path]),
+                setup=skopeo_setup(lambda: archive_path('skopeo'))),
+            'ours import': Variant(
+                lambda target: step('ours import', [sys.executable, '-c', RUN_MODULE, json.dumps(dict(
+                    imported, images=[{'source': 'v1', 'target': '%s/bench/ours:v1' % target.host}]))], True),
+                setup=lambda: fresh('ours_import')),
+            'skopeo import': Variant(
+                lambda target: step('skopeo import', ['skopeo', 'copy', '--all', '--preserve-digests', '--dest-tls-verify=false',
+                                                      'oci-archive:%s:v1' % reference, 'docker://%s/bench/theirs:v1' % target.host]),
+                setup=skopeo_setup(lambda: fresh('skopeo_import'))),
+        })
+        bench.note('archive sizes: ours %.1f MiB, skopeo %.1f MiB' % (
+            os.path.getsize(os.path.join(tmp, 'ours.tar')) / 2 ** 20, os.path.getsize(os.path.join(tmp, 'skopeo.tar')) / 2 ** 20))
+        for kind in ('export', 'import'):
+            bench.report('archive %s, %d MiB layer' % (kind, args.layer_mib), result, 'ours ' + kind, 'skopeo ' + kind,
+                         'skopeo copy --all %s' % ('-> oci-archive' if kind == 'export' else 'oci-archive ->'), target=1.0,
+                         notes='peak RSS ours %.1f MiB, skopeo %.1f MiB (max over rounds)' % (
+                             max(rss['ours ' + kind]), max(rss['skopeo ' + kind])))
     return 0
 
 

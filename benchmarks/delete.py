@@ -4,12 +4,13 @@
 """registry_repo_delete against skopeo delete, each as a playbook would run it.
 
 Run from a staged tree (benchmarks/run-all stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/delete.py [--tags 20] [--rounds 3] [--json]
+    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/delete.py [--tags 20] [--rounds 5] [--json]
 
-On one open registry (deletes enabled), --tags images, each under its own tag, are pushed before every round (untimed).
-Ours is one registry_repo_delete task naming the tags; the peer is an ansible.builtin.command task running
-`skopeo delete docker://...` looped over the tags (skopeo deletes one reference per call). Both are timed as
-playbooks, minus a one-debug-task playbook's fixed cost; 1 tag and --tags tags.
+On one open registry (deletes enabled). Ours is one registry_repo_delete task naming the tags; the peer is an
+ansible.builtin.command task running `skopeo delete docker://...` looped over the tags (skopeo deletes one reference
+per call); 1 tag and --tags tags. Every round runs the four playbooks and a one-debug-task playbook (the fixed cost of
+ansible-playbook) in a shuffled order; the images are pushed, untimed, right before each delete. Each side's time is
+its playbook's less the fixed playbook's in the same round, and the ratio is taken per round.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import tempfile
 from harness import Harness
 from harness.seed import PushClient, push_image
 
-from _bench import Playbooks, median_time, parser, report
+from _bench import Bench, Playbooks, Variant, median, parser
 
 
 def main(argv=None):
     parse = parser(__doc__)
     parse.add_argument('--tags', type=int, default=20)
     args = parse.parse_args(argv)
+    bench = Bench(args)
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         registry = harness.open
         playbook = Playbooks(tmp).write
@@ -38,19 +40,22 @@ def main(argv=None):
                     push_image(pusher, repository, 't%02d' % index, content='%s %d\n' % (repository, index))
             return push
 
-        fixed = median_time(playbook('fixed', '    - ansible.builtin.debug:\n        msg: fixed cost\n'), args.rounds)
-        for count in (1, args.tags):
+        variants = {'fixed': playbook('fixed', '    - ansible.builtin.debug:\n        msg: fixed cost\n')}
+        counts = (1, args.tags)
+        for count in counts:
             tags = ['t%02d' % i for i in range(count)]
-            ours = playbook('ours%d' % count, '    - oci.registry.registry_repo_delete:\n        repository: %s/bench/ours\n'
-                            '        tags: %s\n        plain_http: true\n' % (registry.host, tags))
-            peer = playbook('skopeo%d' % count, '    - ansible.builtin.command: skopeo delete --tls-verify=false docker://%s/bench/skopeo:{{ item }}\n'
-                            '      loop: %s\n' % (registry.host, tags))
-            ours_time = median_time(ours, args.rounds, setup=seed('bench/ours', count)) - fixed
-            peer_time = median_time(peer, args.rounds, setup=seed('bench/skopeo', count)) - fixed
-            report(args.json, 'delete %d tag%s (task)' % (count, '' if count == 1 else 's'), ours_time, peer_time,
-                   'skopeo delete (command task%s)' % ('' if count == 1 else ', loop'), 1.0,
-                   'playbook time minus a 1-task playbook (%.2f s)' % fixed)
+            ours = playbook('ours%d' % count, '    - oci.registry.registry_repo_delete:\n        repository: %s/bench/ours%d\n'
+                            '        tags: %s\n        plain_http: true\n' % (registry.host, count, tags))
+            peer = playbook('skopeo%d' % count, '    - ansible.builtin.command: skopeo delete --tls-verify=false '
+                            'docker://%s/bench/skopeo%d:{{ item }}\n      loop: %s\n' % (registry.host, count, tags))
+            variants['ours %d' % count] = Variant(lambda _state, run=ours: run(), setup=seed('bench/ours%d' % count, count))
+            variants['skopeo %d' % count] = Variant(lambda _state, run=peer: run(), setup=seed('bench/skopeo%d' % count, count))
+        result = bench.compare(variants)
         pusher.close()
+    for count in counts:
+        bench.report('delete %d tag%s (task)' % (count, '' if count == 1 else 's'), result, 'ours %d' % count, 'skopeo %d' % count,
+                     'skopeo delete (command task%s)' % ('' if count == 1 else ', loop'), minus='fixed', target=1.0,
+                     notes='playbook time minus a 1-task playbook (median %.2f s) in the same round' % median(result.times['fixed']))
     return 0
 
 

@@ -19,10 +19,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
-from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from harness import Harness
 from harness.seed import push_image
+
+from _bench import ConnectionOptions, RegistryClient, parse_image
 
 
 def measure(label, refs, options, workers, rounds, warm_client=None):

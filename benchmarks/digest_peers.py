@@ -4,14 +4,15 @@
 """The digest lookup against its peers: skopeo inspect --raw per reference, and bare HEAD requests over 8 threads.
 
 Run from a staged tree (benchmarks/run-all stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/digest_peers.py [--refs 100] [--rounds 3] [--json]
+    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/digest_peers.py [--refs 100] [--rounds 5] [--json]
 
 On one token registry (reader credentials) in the same run:
 - ours: the oci.registry.digest lookup through Ansible's plugin loader, a cold client each time (ping, token, HEADs);
 - skopeo: `skopeo inspect --raw docker://...` once per reference, as a playbook would shell out to it;
 - floor: the registry's own floor, a bare requests.Session doing the same ping and token request and then only the
   HEADs, over 8 threads like the lookup's default workers.
-The lookup's marginal cost per reference, (t(N) - t(1)) / (N - 1), must be at most 1.2x the floor's.
+Each of the three runs with 1 and with N references, all six in a shuffled order every round. The lookup's marginal
+cost per reference, (t(N) - t(1)) / (N - 1) with both times from the same round, must be at most 1.2x the floor's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import ansible_collections
 from harness import Harness
 from harness.seed import push_image
 
-from _bench import median_time, parser, report
+from _bench import Bench, parser
 
 
 def install_collection_finder():
@@ -78,6 +79,7 @@ def main(argv=None):
     parse = parser(__doc__)
     parse.add_argument('--refs', type=int, default=100)
     args = parse.parse_args(argv)
+    bench = Bench(args)
     install_collection_finder()
     with Harness(flavours=('token',)) as harness:
         registry, server = harness.token, harness.token_server
@@ -86,21 +88,23 @@ def main(argv=None):
         digest = push_image(registry, 'bench/digest', tags)['digest']
         refs = ['%s/bench/digest:%s' % (registry.host, tag) for tag in tags]
         assert ours(refs, password) == [digest] * len(refs) and floor(registry, server, refs, password) == [digest] * len(refs)
-        times = {}
+        variants = {}
         for count in (1, len(refs)):
             subset = refs[:count]
-            times['ours', count] = median_time(lambda: ours(subset, password), args.rounds)
-            times['floor', count] = median_time(lambda: floor(registry, server, subset, password), args.rounds)
-            times['skopeo', count] = median_time(lambda: skopeo(subset, password), args.rounds if count == 1 else 1)
+            variants['ours %d' % count] = lambda subset=subset: ours(subset, password)
+            variants['floor %d' % count] = lambda subset=subset: floor(registry, server, subset, password)
+            variants['skopeo %d' % count] = lambda subset=subset: skopeo(subset, password)
+        result = bench.compare(variants)
         count = len(refs)
-        report(args.json, 'digest lookup, 1 reference', times['ours', 1], times['skopeo', 1], 'skopeo inspect --raw', 1.0,
-               'cold: ping, token, HEAD')
-        report(args.json, 'digest lookup, %d references' % count, times['ours', count], times['skopeo', count],
-               'skopeo inspect --raw x%d' % count, 1.0, 'lookup: 8 workers; skopeo: one process per reference')
-        report(args.json, 'digest lookup, %d references vs floor' % count, times['ours', count], times['floor', count],
-               'bare HEADs, 8 threads', None, 'whole run, both with ping and token')
-        report(args.json, 'digest lookup, marginal cost per reference', (times['ours', count] - times['ours', 1]) / (count - 1),
-               (times['floor', count] - times['floor', 1]) / (count - 1), 'bare HEADs, 8 threads', 1.2, '(t(%d) - t(1)) / %d' % (count, count - 1))
+        bench.report('digest lookup, 1 reference', result, 'ours 1', 'skopeo 1', 'skopeo inspect --raw', target=1.0,
+                     notes='cold: ping, token, HEAD')
+        bench.report('digest lookup, %d references' % count, result, 'ours %d' % count, 'skopeo %d' % count,
+                     'skopeo inspect --raw x%d' % count, target=1.0, notes='lookup: 8 workers; skopeo: one process per reference')
+        bench.report('digest lookup, %d references vs floor' % count, result, 'ours %d' % count, 'floor %d' % count,
+                     'bare HEADs, 8 threads', notes='whole run, both with ping and token')
+        bench.report('digest lookup, marginal cost per reference', result, 'ours %d' % count, 'floor %d' % count,
+                     'bare HEADs, 8 threads', ours_minus='ours 1', peer_minus='floor 1', per=count - 1, target=1.2,
+                     notes='(t(%d) - t(1)) / %d, same round' % (count, count - 1))
     return 0
 
 

@@ -4,32 +4,30 @@
 """registry_sync against skopeo sync: first sync and no-op resync of 20 repositories x 10 tags between two local registries.
 
 Run from a staged tree (tests/run stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests:<stage>/benchmarks python benchmarks/sync.py [--rounds 3] [--json]
+    PYTHONPATH=<stage root>:<stage>/tests:<stage>/benchmarks python benchmarks/sync.py [--rounds 5] [--json]
 
 The source holds 20 repositories of 10 tags each: every fourth repository multi-arch (an index of linux/amd64 and
 linux/arm64/v8 per tag), the others single-platform images whose one layer is one of three shared base layers (the
-tags differ by their configs). Each round, each tool syncs everything to a fresh target registry (a first sync: no
-blob there to skip or mount from), then syncs again (a no-op resync). skopeo's blob-info cache is removed before each
-skopeo run, or repeat copies to one registry would turn into mounts and flatter it. Requests are counted by the
-registries themselves (/metrics). Ours is the task time: the registry_sync playbook's time minus a one-task playbook's
-(ansible.builtin.ping); skopeo is one `skopeo sync --src yaml` process for all repositories.
+tags differ by their configs). Each round runs, in a shuffled order: our first sync (a registry_sync playbook to a
+fresh target registry: no blob there to skip or mount from) followed by our no-op resync to the same target, skopeo's
+first sync to another fresh target followed by its no-op resync, and a one-task playbook (ansible.builtin.ping). The
+fresh targets are started and skopeo's blob-info cache is removed in the untimed setups (the cache would turn repeat
+copies into mounts and flatter skopeo). Ours is the task time, the playbook's time less the ping playbook's in the same
+round; skopeo is one `skopeo sync --src yaml` process for all repositories. Ratios are taken per round. Requests are
+counted by the registries themselves (/metrics).
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import tempfile
-import time
 
-from _bench import Playbooks, median_time, parser, report
+from _bench import Bench, FreshRegistries, Playbooks, Variant, clear_skopeo_cache, median, parser, registry_requests
 from harness import Harness
 from harness.seed import push_image, push_index
 
 REPOS, TAGS = 20, 10
-BLOB_INFO_CACHES = ('/var/lib/containers/cache/blob-info-cache-v1.boltdb',
-                    os.path.expanduser('~/.local/share/containers/cache/blob-info-cache-v1.boltdb'))
 
 
 def seed(source):
@@ -43,22 +41,16 @@ def seed(source):
     return names
 
 
-def measure(registries, action):
-    before = sum(r.request_count() for r in registries)
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start, sum(r.request_count() for r in registries) - before
-
-
-def skopeo_sync(tmp, source, names, target):
-    for cache in BLOB_INFO_CACHES:
-        if os.path.exists(cache):
-            os.unlink(cache)
+def skopeo_spec(tmp, source, names):
     spec = os.path.join(tmp, 'skopeo-sync.yml')
     with open(spec, 'w', encoding='utf-8') as handle:
         handle.write('%s:\n  tls-verify: false\n  images:\n' % source.host)
         for name in names:
             handle.write('    %s: [%s]\n' % (name, ', '.join('"1.%d.0"' % tag for tag in range(TAGS))))
+    return spec
+
+
+def skopeo_sync(spec, target):
     subprocess.run(['skopeo', 'sync', '--all', '--preserve-digests', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false',
                     spec, '%s/sk' % target.host], check=True, capture_output=True, timeout=900)
 
@@ -68,30 +60,55 @@ def ours_playbook(books, source, names, target, label):
     return books.write(label, '    - oci.registry.registry_sync:\n        plain_http: true\n        repositories:\n' + entries)
 
 
-def main():
-    args = parser(__doc__).parse_args()
+def variants(harness, tmp, source, names):
+    """ping, ours first/noop, skopeo first/noop; a no-op runs right behind its first sync, on the same target."""
+    books, fresh, current = Playbooks(tmp), FreshRegistries(harness), {}
+    spec = skopeo_spec(tmp, source, names)
+
+    def ours_first():
+        target = fresh('ours_target')
+        current['ours'] = (ours_playbook(books, source, names, target, 'sync-%s' % target.name), target)
+        return current['ours']
+
+    def skopeo_first():
+        clear_skopeo_cache()
+        current['skopeo'] = fresh('skopeo_target')
+        return current['skopeo']
+
+    def skopeo_noop():
+        clear_skopeo_cache()
+        return current['skopeo']
+
+    def ours_requests(state):
+        return registry_requests(source, state[1])
+
+    def skopeo_requests(target):
+        return registry_requests(source, target)
+
+    return {
+        'ping': books.write('ping', '    - ansible.builtin.ping:\n'),
+        'ours first': Variant(lambda state: state[0](), setup=ours_first, requests=ours_requests),
+        'ours noop': Variant(lambda state: state[0](), setup=lambda: current['ours'], requests=ours_requests, after='ours first'),
+        'skopeo first': Variant(lambda target: skopeo_sync(spec, target), setup=skopeo_first, requests=skopeo_requests),
+        'skopeo noop': Variant(lambda target: skopeo_sync(spec, target), setup=skopeo_noop, requests=skopeo_requests,
+                               after='skopeo first'),
+    }
+
+
+def main(argv=None):
+    args = parser(__doc__).parse_args(argv)
+    bench = Bench(args)
     with Harness(flavours=('open',)) as harness, tempfile.TemporaryDirectory() as tmp:
         source = harness.open
         names = seed(source)
-        books = Playbooks(tmp)
-        baseline = median_time(books.write('ping', '    - ansible.builtin.ping:\n'), args.rounds)
-        rows = {key: [] for key in ('ours first', 'ours noop', 'skopeo first', 'skopeo noop')}
-        for n in range(args.rounds):
-            ours_target = harness.add_registry('ours%d' % n, 'open')
-            run = ours_playbook(books, source, names, ours_target, 'sync%d' % n)
-            rows['ours first'].append(measure([source, ours_target], run))
-            rows['ours noop'].append(measure([source, ours_target], run))
-            sk_target = harness.add_registry('skopeo%d' % n, 'open')
-            rows['skopeo first'].append(measure([source, sk_target], lambda t=sk_target: skopeo_sync(tmp, source, names, t)))
-            rows['skopeo noop'].append(measure([source, sk_target], lambda t=sk_target: skopeo_sync(tmp, source, names, t)))
-        med = {key: (statistics.median(s[0] for s in samples), max(s[1] for s in samples)) for key, samples in rows.items()}
-        for kind, target in (('first', 0.5), ('noop', 0.25)):
-            ours_time, ours_requests = med['ours %s' % kind]
-            sk_time, sk_requests = med['skopeo %s' % kind]
-            report(args.json, 'sync 20 repos x 10 tags, %s' % ('first sync' if kind == 'first' else 'no-op resync'),
-                   ours_time - baseline, sk_time, 'skopeo sync', target=target,
-                   notes='requests ours %d, skopeo %d (ratio %.2f); task time = playbook %.2f s - one-task playbook %.2f s' % (
-                       ours_requests, sk_requests, ours_requests / max(1, sk_requests), ours_time, baseline))
+        result = bench.compare(variants(harness, tmp, source, names))
+    ping = median(result.times['ping'])
+    for kind, target, request_target in (('first', 0.45, 1.0), ('noop', 0.30, 0.6)):
+        ours_raw = median(result.times['ours ' + kind])
+        bench.report('sync 20 repos x 10 tags, %s' % ('first sync' if kind == 'first' else 'no-op resync'), result,
+                     'ours ' + kind, 'skopeo ' + kind, 'skopeo sync', ours_minus='ping', peer_minus=None, target=target,
+                     request_target=request_target, notes='task time = playbook (median %.2f s) - ping playbook (median %.2f s), same round'
+                     % (ours_raw, ping))
     return 0
 
 

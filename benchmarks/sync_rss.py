@@ -21,15 +21,14 @@ import sys
 from harness import Harness
 from harness.seed import PushClient
 
-CHILD = r'''
+from _bench import CHILD_PRELUDE
+
+CHILD = CHILD_PRELUDE + r'''
 import json
-import sys
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
-from ansible_collections.oci.registry.plugins.module_utils.operations import _sync
+from _bench import ConnectionOptions, RegistryClient, sync
 params = json.loads(sys.argv[1])
 options = ConnectionOptions(plain_http=True)
-result = _sync.sync(RegistryClient(options), RegistryClient(options), params, False)
+result = sync(RegistryClient(options), RegistryClient(options), params, False)
 with open('/proc/self/status', encoding='ascii') as status:
     peak = [line for line in status if line.startswith('VmHWM')][0].split()[1]
 print(json.dumps({'VmHWM_mib': int(peak) / 1024, 'copied_bytes': result['copied_bytes']}))

@@ -4,39 +4,33 @@
 """registry_tag against skopeo copy: requests and wall time of a retag, a cross-repo and a cross-registry copy.
 
 Run from a staged tree (tests/run stages one; or after `bash tests/run setup`):
-    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/tag_copy.py [--rounds 3] [--blob-mib 256]
+    PYTHONPATH=<stage root>:<stage>/tests python benchmarks/tag_copy.py [--rounds 5] [--blob-mib 256] [--json]
 
-Both tools copy the same image on the same local registries in the same run; requests are counted
-by the registries themselves (/metrics), so token requests (none here: open registries) and
-client-side caching do not blur the comparison. Last, a child process copies an image with one
-large random blob between two registries and reports its peak RSS (VmHWM) (memory must stay bounded
+Both tools copy the same image on the same local registries in the same run, all six variants in a shuffled order
+every round, each to a target name of its own that round (chosen in the untimed setup, which also removes skopeo's
+blob-info cache before a skopeo run). Requests are counted by the registries themselves (/metrics), so token requests
+(none here: open registries) and client-side caching do not blur the comparison. Last, a child process copies an
+image with one large random blob between two registries and reports its peak RSS (VmHWM) (memory must stay bounded
 whatever the blob size). Timings are for reading, not asserting.
 """
 
 from __future__ import annotations
 
-import argparse
+import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 from ansible_collections.oci.registry.plugins.modules import registry_tag
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from harness import Harness
 from harness.seed import OCI_MANIFEST, PushClient, push_image, push_index
 
-OPTIONS = ConnectionOptions(plain_http=True)
+from _bench import CHILD_PRELUDE, Bench, ConnectionOptions, RegistryClient, Variant, clear_skopeo_cache, parser, registry_requests
 
-RSS_CHILD = '''
-import sys, time
-from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
-from ansible_collections.oci.registry.plugins.module_utils.operations._copy import copy_image, CopyStats
-from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
-from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+RSS_CHILD = CHILD_PRELUDE + '''
+import time
+from _bench import ConnectionOptions, CopyStats, RegistryClient, RegistryRepository, copy_image, parse_image
 source, target = parse_image(sys.argv[1]), parse_image(sys.argv[2])
 client = RegistryClient(ConnectionOptions(plain_http=True))
 def hwm():  # peak RSS of this process image in KiB (ru_maxrss would include the parent's memory from before exec)
@@ -51,7 +45,7 @@ print(before, hwm(), stats.copied_bytes, time.perf_counter() - start)
 
 
 def ours(source, tags, repository=None):
-    client = RegistryClient(OPTIONS)
+    client = RegistryClient(ConnectionOptions(plain_http=True))
     params = {'source': source, 'tags': tags, 'repository': repository, 'overwrite': True, 'referrers': False, 'source_auth': None}
     result = registry_tag.run(client, params, False)
     assert result['changed']
@@ -65,22 +59,19 @@ def skopeo(source, target, multi):
     subprocess.run(args + ['docker://' + source, 'docker://' + target], check=True, capture_output=True, timeout=300)
 
 
-def measure(registries, action):
-    before = sum(r.request_count() for r in registries)
-    start = time.perf_counter()
-    action()
-    elapsed = time.perf_counter() - start
-    return elapsed, sum(r.request_count() for r in registries) - before
+def variants(registries, ours_action, skopeo_action):
+    """Ours and skopeo for one scenario; each run gets a fresh number n for its target's name."""
+    numbers = itertools.count()
 
+    def skopeo_setup():
+        clear_skopeo_cache()
+        return next(numbers)
 
-def compare(label, registries, rounds, ours_action, skopeo_action):
-    rows = {}
-    for name, action in (('oci.registry', ours_action), ('skopeo copy', skopeo_action)):
-        samples = [measure(registries, lambda n=n: action(n)) for n in range(rounds)]
-        rows[name] = (statistics.median(s[0] for s in samples), max(s[1] for s in samples))
-    (our_time, our_requests), (sk_time, sk_requests) = rows['oci.registry'], rows['skopeo copy']
-    print('%-40s oci.registry %7.1f ms %3d req | skopeo %7.1f ms %3d req | time ratio %.2f, request ratio %.2f' % (
-        label, our_time * 1000, our_requests, sk_time * 1000, sk_requests, our_time / sk_time, our_requests / max(1, sk_requests)))
+    def count(_number):
+        return registry_requests(*registries)
+
+    return (Variant(ours_action, setup=lambda: next(numbers), requests=count),
+            Variant(skopeo_action, setup=skopeo_setup, requests=count))
 
 
 def peak_rss(source, target, size_mib):
@@ -97,29 +88,38 @@ def peak_rss(source, target, size_mib):
     proc = subprocess.run([sys.executable, '-c', RSS_CHILD, '%s/bench/big:v1' % source.host, '%s/bench/big:v1' % target.host],
                           check=True, capture_output=True, text=True, timeout=600)
     before, peak, copied, seconds = proc.stdout.split()
-    print('cross-registry copy of a %d MiB blob: %.1f MiB copied in %.1f s, peak RSS %.1f MiB (%.1f MiB before the copy, +%.1f MiB)' % (
-        size_mib, int(copied) / 2 ** 20, float(seconds), int(peak) / 1024, int(before) / 1024, (int(peak) - int(before)) / 1024))
+    return 'cross-registry copy of a %d MiB blob: %.1f MiB copied in %.1f s, peak RSS %.1f MiB (%.1f MiB before the copy, +%.1f MiB)' % (
+        size_mib, int(copied) / 2 ** 20, float(seconds), int(peak) / 1024, int(before) / 1024, (int(peak) - int(before)) / 1024)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--blob-mib', type=int, default=256)
-    args = parser.parse_args(argv)
+    parse = parser(__doc__)
+    parse.add_argument('--blob-mib', type=int, default=256)
+    args = parse.parse_args(argv)
+    bench = Bench(args)
     with Harness(flavours=('open',)) as harness:
         one, two = harness.open, harness.add_registry('other', 'open')
         push_image(one, 'bench/app', 'v1', content='benchmark image\n')
         push_index(one, 'bench/multi', 'v1')
         src, multi = '%s/bench/app:v1' % one.host, '%s/bench/multi:v1' % one.host
-        compare('same-repository retag', [one], args.rounds,
-                lambda n: ours(src, ['ours%d' % n]), lambda n: skopeo(src, '%s/bench/app:sk%d' % (one.host, n), False))
-        compare('cross-repository copy (mount)', [one], args.rounds,
-                lambda n: ours(src, ['v1'], '%s/bench/ours-repo%d' % (one.host, n)),
-                lambda n: skopeo(src, '%s/bench/sk-repo%d:v1' % (one.host, n), False))
-        compare('cross-registry multi-arch copy', [one, two], args.rounds,
-                lambda n: ours(multi, ['v1'], '%s/bench/ours-multi%d' % (two.host, n)),
-                lambda n: skopeo(multi, '%s/bench/sk-multi%d:v1' % (two.host, n), True))
-        peak_rss(one, two, args.blob_mib)
+        scenarios = {
+            'same-repository retag': variants(
+                [one], lambda n: ours(src, ['ours%d' % n]), lambda n: skopeo(src, '%s/bench/app:sk%d' % (one.host, n), False)),
+            'cross-repository copy (mount)': variants(
+                [one], lambda n: ours(src, ['v1'], '%s/bench/ours-repo%d' % (one.host, n)),
+                lambda n: skopeo(src, '%s/bench/sk-repo%d:v1' % (one.host, n), False)),
+            'cross-registry multi-arch copy': variants(
+                [one, two], lambda n: ours(multi, ['v1'], '%s/bench/ours-multi%d' % (two.host, n)),
+                lambda n: skopeo(multi, '%s/bench/sk-multi%d:v1' % (two.host, n), True)),
+        }
+        spec = {}
+        for label, (our_variant, skopeo_variant) in scenarios.items():
+            spec['ours: ' + label], spec['skopeo: ' + label] = our_variant, skopeo_variant
+        result = bench.compare(spec)
+        for label in scenarios:
+            bench.report(label, result, 'ours: ' + label, 'skopeo: ' + label, 'skopeo copy', target=1.0,
+                         notes='open registries; requests counted by the registries')
+        bench.note(peak_rss(one, two, args.blob_mib))
     return 0
 
 
