@@ -566,7 +566,7 @@ def test_environment_is_read_once_per_destination(server: FaultServer, monkeypat
     transport = _transport(server)
     assert transport.request("GET", "/v2/").status_code == 200
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
-    for _ in range(3):
+    for _attempt in range(3):
         assert transport.request("GET", "/v2/").status_code == 200
     assert len(server.seen) == 4
     fresh = _transport(server, retries=0)  # a new transport reads the environment again
