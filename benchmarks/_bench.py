@@ -45,7 +45,7 @@ MIN_ROUNDS = 5
 MODULE_UTILS = 'ansible_collections.oci.registry.plugins.module_utils'
 _MODULE_UTILS_NAMES = {
     'ACCEPT': 'model._manifest',
-    'ConnectionOptions': 'wire._transport',
+    'ConnectionOptions': 'wire._connection',
     'CopyStats': 'operations._copy',
     'RegistryClient': 'client._client',
     'RegistryRepository': 'stores._store',

@@ -18,7 +18,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_URLLIB3, URLLIB3_IMPORT_ERROR
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 
 REGISTRY_ARGSPEC: t.Dict[str, t.Dict[str, t.Any]] = {
@@ -63,8 +64,8 @@ def run_module(module: AnsibleModule, run: Runner) -> None:
     Every RegistryError becomes one clean ``fail_json`` (message with hint, error kind,
     status and registry codes); nothing else is caught, so bugs still show their traceback.
     """
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    if not HAS_URLLIB3:  # urllib3 comes with requests, which requirements.txt names
+        module.fail_json(msg=missing_required_lib('requests'), exception=URLLIB3_IMPORT_ERROR)
     options = ConnectionOptions.from_getter(module.params.get)
     problem = check_connection_options(options)
     if problem:

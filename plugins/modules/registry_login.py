@@ -181,8 +181,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
-from ansible_collections.oci.registry.plugins.module_utils.wire._authfile import AuthFile, apply, default_auth_file, plan
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.wire._authfile import default_auth_file
+from ansible_collections.oci.registry.plugins.module_utils.wire._authwrite import AuthFile, apply, plan
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 
 

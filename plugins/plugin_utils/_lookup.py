@@ -12,7 +12,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_REQUESTS, ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_URLLIB3
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils._module import check_connection_options
 
@@ -21,7 +22,7 @@ class RegistryLookupBase(LookupBase):
     """A lookup that talks to registries: one client per run, shared by every term."""
 
     def registry_client(self) -> RegistryClient:
-        if not HAS_REQUESTS:
+        if not HAS_URLLIB3:  # urllib3 comes with requests
             raise AnsibleLookupError('the oci.registry lookups need the Python library "requests" on the controller: pip install requests')
         options = ConnectionOptions.from_getter(self.get_option)
         problem = check_connection_options(options)

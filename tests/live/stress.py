@@ -23,7 +23,7 @@ from ansible.plugins.loader import lookup_loader
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
 from ansible_collections.oci.registry.plugins.module_utils._module import REGISTRY_ARGSPEC, check_connection_options
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from harness.fault_proxy import FaultProxy, StorageServer
 

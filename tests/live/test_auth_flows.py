@@ -18,7 +18,7 @@ import requests
 from ansible_collections.oci.registry.plugins.module_utils.wire import _auth
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from conftest import assert_ok
 

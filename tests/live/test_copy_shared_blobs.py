@@ -23,7 +23,7 @@ from ansible_collections.oci.registry.plugins.module_utils.client._client import
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from conftest import connection_vars
 from harness.seed import PushClient, sha256_digest

@@ -21,7 +21,7 @@ from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.modules import registry_archive as archive
 from ansible_collections.oci.registry.plugins.modules import registry_login as login
 from ansible_collections.oci.registry.plugins.modules import registry_manifest_info as manifest_info

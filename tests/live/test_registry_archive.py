@@ -18,7 +18,7 @@ from ansible_collections.oci.registry.plugins.modules import registry_archive
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from harness.seed import push_image, push_index
 

@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.oci.registry.plugins.modules import registry_login
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from conftest import assert_ok, connection_vars
 

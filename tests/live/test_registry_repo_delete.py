@@ -21,7 +21,7 @@ from ansible_collections.oci.registry.plugins.module_utils.client._client import
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._delete import CollateralTagsError
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, PermissionDeniedError, RegistryError, UnsupportedError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from conftest import assert_ok, connection_vars
 from harness.seed import push_image, push_index

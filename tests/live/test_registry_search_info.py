@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.modules import registry_search_info as search_info
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, PermissionDeniedError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VendorEndpoints
 
 from harness.seed import clone_repository_on_disk, push_image

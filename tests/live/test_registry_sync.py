@@ -20,7 +20,7 @@ from ansible_collections.oci.registry.plugins.module_utils.client._client import
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync import SyncFailedError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_repository
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.modules import registry_sync
 
 from conftest import assert_ok, connection_vars

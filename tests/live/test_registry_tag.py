@@ -20,7 +20,7 @@ from ansible_collections.oci.registry.plugins.modules import registry_tag
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 from conftest import connection_vars
 from harness.seed import PushClient, push_image, push_index, sha256_digest

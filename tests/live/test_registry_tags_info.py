@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.oci.registry.plugins.modules import registry_tags_info as tags_info
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VendorEndpoints
 
 from harness.seed import OCI_INDEX, OCI_MANIFEST, PushClient, link_tags_on_disk, push_image

@@ -21,7 +21,7 @@ from ansible_collections.oci.registry.plugins.modules import registry_tags_info 
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import PermissionDeniedError
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.plugin_utils import _lookup
 
 from conftest import assert_ok, seed_tags

@@ -34,9 +34,6 @@ READ_ONLY = ('registry_manifest_info', 'registry_tags_info', 'registry_search_in
 DIGEST_HOME = 'plugins/module_utils/model/_digest.py'
 VENDOR_HOME = 'plugins/module_utils/model/_vendors.py'
 TRANSPORT_BUILDERS = 'plugins/module_utils/client/'
-# The wire layer's optional-import guard still silences the checker there; its owner removes it
-# (then this entry fails as an unexpected pass, and goes).
-TYPE_IGNORE_PENDING = {'plugins/module_utils/wire/_transport.py'}
 
 # Registry hosts of the vendors the collection knows or names (a dot may be written escaped, as in a regex).
 VENDOR_DOMAINS = ('docker.io', 'docker.com', 'gcr.io', 'pkg.dev', 'amazonaws.com', 'ghcr.io', 'quay.io', 'azurecr.io', 'googleapis.com',
@@ -176,8 +173,7 @@ def test_transports_built_only_by_the_client(path: str) -> None:
     assert transports_built(read(path)) == [], 'ask RegistryClient for a transport'
 
 
-@pytest.mark.parametrize('path', [pytest.param(path, marks=pytest.mark.xfail(strict=True, reason='its owner removes the guard'))
-                                  if path in TYPE_IGNORE_PENDING else path for path in FILES])
+@pytest.mark.parametrize('path', FILES)
 def test_no_type_ignore(path: str) -> None:
     assert type_ignores(read(path)) == []
 

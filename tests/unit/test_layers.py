@@ -86,3 +86,58 @@ def test_a_layer_package_import_counts_as_that_layer(tmp_path):
     source = tmp_path / 'ok.py'
     source.write_text('from %s.model import _digest\n' % PACKAGE)
     assert list(imported_layers(str(source), 'wire')) == [('model', PACKAGE + '.model')]
+
+
+def file_imports(path: str, layer: str):
+    """The module_utils files ``path`` imports (``<layer>/<name>``), wherever the import is written (type checking, functions too)."""
+    with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
+        tree = ast.parse(handle.read())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level == 1:
+            targets = [node.module] if node.module else [alias.name for alias in node.names]
+            yield from ('%s/%s' % (layer, name) for name in targets)
+        elif node.module and node.module.startswith(PACKAGE + '.'):
+            yield '/'.join(node.module[len(PACKAGE) + 1:].split('.'))
+
+
+def find_cycle(graph):
+    """One import cycle of ``graph`` ({file: set of files}) as a list of files, or [] when there is none."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = 'open'
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 'open':
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        state[node] = 'done'
+        stack.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start)
+            if found:
+                return found
+    return []
+
+
+def test_no_file_imports_itself_back():
+    """No two module_utils files import each other, even only for type checking: each concept can be read from the bottom up."""
+    graph = {}
+    for path, layer in FILES:
+        name = os.path.relpath(path, os.path.relpath(MODULE_UTILS, ROOT))[:-3]
+        graph[name] = set(file_imports(path, layer))
+    assert find_cycle(graph) == []
+
+
+def test_the_cycle_rule_catches_a_cycle():
+    assert find_cycle({'client/_client': {'client/_google'}, 'client/_google': {'client/_client'}}) == [
+        'client/_client', 'client/_google', 'client/_client']
+    assert find_cycle({'a': {'b'}, 'b': set()}) == []

@@ -30,12 +30,13 @@ from ansible_collections.oci.registry.plugins.module_utils.model._referrers impo
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials, RequestAuth
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
-    ConnectionOptions, Credentials, RequestAuth, RequestLog, Transport, read_capped, read_json,
-)
-from ._google import GoogleRepository, google_tag_details
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import RequestLog, Transport, read_capped, read_json
 from ._hub import DockerHubAPI, HubAuth, search as hub_search
+
+if t.TYPE_CHECKING:
+    from ._google import GoogleRepository
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024
@@ -346,12 +347,12 @@ class RegistryClient:
 
     def list_tags_detailed(self, ref: ImageReference, page_size: t.Optional[int] = None) -> TagListing:
         """Every tag of a repository and, where the registry's listing carries them (Google), each tag's digest and created time."""
-        google = self.vendors.is_google(ref.registry)
+        google_tag_details = _google().google_tag_details if self.vendors.is_google(ref.registry) else None
         listing = TagListing([], {})
         for data in self.pages(ref, '/v2/%s/tags/list' % ref.repository, [repository_scope(ref.repository, 'pull')],
                                'list tags of %s' % ref.name, page_size):
             listing.tags.extend(tag for tag in data.get('tags') or [] if isinstance(tag, str))  # "tags": null means none
-            if google:
+            if google_tag_details is not None:
                 listing.known.update(google_tag_details(data))
         return listing
 
@@ -459,16 +460,20 @@ class RegistryClient:
                                     lambda transport: HubAuth(transport, find_credentials(registry, options, vendors=vendors)))
         return DockerHubAPI(transport, ref)
 
-    def google(self, ref: ImageReference) -> GoogleRepository:
+    def google(self, ref: ImageReference) -> 'GoogleRepository':
         """A repository on a Google registry, read through Google's extended ``tags/list``."""
-        return GoogleRepository(self, ref)
+        return _google().GoogleRepository(self.pages, ref)
+
+
+def _google() -> t.Any:
+    """The Google vendor file, loaded when a registry is Google's (most runs never need it)."""
+    from . import _google as google  # pylint: disable=import-outside-toplevel
+    return google
 
 
 def _ping(transport: Transport) -> t.Optional[str]:
     """The auth scheme a registry's Transport was challenged with at ``/v2/`` (pinged once), or None when open."""
-    auth = transport.auth
-    challenge = auth.ping() if isinstance(auth, Authenticator) else None
-    return challenge.scheme if challenge else None
+    return transport.auth.scheme() if transport.auth is not None else None
 
 
 def _with_page_size(path: str, page_size: t.Optional[int]) -> str:

@@ -6,7 +6,9 @@
 
 Google's ``tags/list`` answer carries, beside ``tags``, a ``manifest`` map of every manifest
 in the repository, tagged or not, with its tags and times. Listing tags reads it at no extra
-request; ``RegistryClient.google(ref)`` hands out a :class:`GoogleRepository` for the rest.
+request; ``RegistryClient.google(ref)`` hands out a :class:`GoogleRepository` for the rest, reading
+through the client's pager. This file does not import the client (the client imports it on
+first use, when a registry is Google's).
 Which hosts are Google's is decided in ``_vendors.py``.
 """
 
@@ -18,8 +20,8 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import repository_scope
 
-if t.TYPE_CHECKING:
-    from ._client import RegistryClient
+# The client's pager: (where, path, scopes, operation) -> each page's JSON object, following Link headers.
+Pager = t.Callable[[ImageReference, str, t.List[str], str], t.Iterator[t.Dict[str, t.Any]]]
 
 
 def google_manifests(data: t.Any) -> t.Dict[str, t.Dict[str, t.Any]]:
@@ -55,15 +57,15 @@ def google_tag_details(data: t.Any) -> t.Dict[str, t.Tuple[str, t.Optional[float
 class GoogleRepository:
     """One repository on a Google registry, read through the client's pager (same auth, same request log)."""
 
-    def __init__(self, client: 'RegistryClient', ref: ImageReference) -> None:
-        self.client = client
+    def __init__(self, pages: Pager, ref: ImageReference) -> None:
+        self.pages = pages
         self.ref = ref
 
     def manifests(self) -> t.Dict[str, t.Dict[str, t.Any]]:
         """Every manifest of the repository with its media type, tags and created time ({} when the repository is missing)."""
         found: t.Dict[str, t.Dict[str, t.Any]] = {}
         try:
-            for data in self.client.pages(self.ref, '/v2/%s/tags/list' % self.ref.repository, [repository_scope(self.ref.repository, 'pull')],
+            for data in self.pages(self.ref, '/v2/%s/tags/list' % self.ref.repository, [repository_scope(self.ref.repository, 'pull')],
                                           'list manifests of %s' % self.ref.name):
                 found.update(google_manifests(data))
         except NotFoundError:

@@ -23,7 +23,8 @@ from urllib.parse import urlencode
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, NotFoundError, RegistryError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import Credentials, Transport, read_json
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import Transport, read_json
 
 MAX_HUB_BODY = 16 * 1024 * 1024
 MAX_HUB_PAGES = 10000
@@ -122,6 +123,9 @@ class HubAuth:
 
     def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
         return self.credentials
+
+    def scheme(self) -> t.Optional[str]:
+        return 'bearer'  # the Hub API always takes its JWT as a Bearer token; there is nothing to ping
 
     def token(self) -> str:
         if self._token and self._token[1] > time.time():

@@ -19,7 +19,8 @@ import typing as t
 from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, RegistryError, register_secret
-from ._transport import Credentials, Transport, read_capped
+from ._connection import Credentials
+from ._transport import Transport, read_capped
 
 MAX_TOKEN_BODY = 1024 * 1024
 DEFAULT_TOKEN_LIFETIME = 60
@@ -140,6 +141,11 @@ class Authenticator:
                 raise self.transport.error(response, 'ping', url)
             self._pinged = True
             return self.challenge
+
+    def scheme(self) -> t.Optional[str]:
+        """The scheme of the challenge ``/v2/`` answered with (pinged once), or None for an open registry."""
+        challenge = self.ping()
+        return challenge.scheme if challenge else None
 
     def apply(self, headers: t.Dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
         """Put the Authorization header for these scopes on a request to the registry host."""

@@ -15,8 +15,7 @@ import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import GOOGLE_SCOPE, VENDOR_ENDPOINTS, VendorEndpoints
-from ._authfile import docker_config_file, file_credentials, podman_auth_files
-from ._transport import ConnectionOptions, Credentials
+from ._connection import ConnectionOptions, Credentials
 
 AUTH_METHODS = ('auto', 'none', 'password', 'docker_config', 'google')
 
@@ -39,10 +38,10 @@ class DockerConfigSource:
     name = 'docker_config'
 
     def __init__(self, location: t.Optional[str] = None) -> None:
-        self.path = docker_config_file(location)
+        self.path = _authfile().docker_config_file(location)
 
     def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
-        return file_credentials(self.path, registry, repository)
+        return _authfile().file_credentials(self.path, registry, repository)
 
 
 class PodmanAuthSource:
@@ -51,14 +50,20 @@ class PodmanAuthSource:
     name = 'podman'
 
     def paths(self) -> t.List[str]:
-        return podman_auth_files()
+        return _authfile().podman_auth_files()
 
     def credentials(self, registry: str, repository: t.Optional[str] = None) -> t.Optional[Credentials]:
         for path in self.paths():
-            found = file_credentials(path, registry, repository, what='container auth file')
+            found = _authfile().file_credentials(path, registry, repository, what='container auth file')
             if found:
                 return found
         return None
+
+
+def _authfile() -> t.Any:
+    """The auth-file reader, loaded when a registry first asks for credentials (an open registry never needs it)."""
+    from . import _authfile as authfile  # pylint: disable=import-outside-toplevel
+    return authfile
 
 
 def _import_google_auth() -> t.Any:

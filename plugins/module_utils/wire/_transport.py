@@ -2,140 +2,37 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 # This is a private module_utils file of oci.registry: do not use it from other collections.
-"""HTTP transport: one requests.Session per registry host.
+"""HTTP transport: one Transport per registry host, sending on urllib3's pools (``_http.py``).
 
-TLS settings go on every request (an exported REQUESTS_CA_BUNDLE must not override
-``validate_certs: false`` or ``ca_cert``), retries use urllib3's Retry for safe methods and
-honour Retry-After with a cap, redirects are followed here so that Authorization is only ever
-sent to the registry host, bodies are read with size caps, and every exchange is counted.
+TLS settings and proxies come from the options and the environment, read once per destination (an
+exported REQUESTS_CA_BUNDLE never overrides ``validate_certs: false`` or ``ca_cert``; ``~/.netrc``
+is never read), retries use urllib3's Retry for safe methods and honour Retry-After with a cap,
+redirects are followed here so that Authorization is only ever sent to the registry host, bodies
+are read with size caps, and every exchange is counted.
 """
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import json
 import re
 import threading
-import time
-import traceback
 import typing as t
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import (
     MAX_ERROR_BODY,
-    InvalidInputError,
     RegistryConnectionError,
     RegistryError,
     ResponseTooLargeError,
     TLSError,
     error_from_response,
 )
+from ._connection import ConnectionOptions, RequestAuth
+from ._http import HAS_URLLIB3, SEND_ERRORS, URLLIB3_IMPORT_ERROR, Destinations, Response, SentRequest, failure_kind, registry_retry, timeout
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR: t.Optional[str] = traceback.format_exc()
-    Retry = object  # type: ignore[assignment,misc]
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-
-RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
-SAFE_METHODS = frozenset(('GET', 'HEAD'))
 MAX_REDIRECTS = 5
-# The longest single wait a Retry-After header can impose, and the backoff ceiling: with the
-# default 3 retries no request waits more than about 3 * MAX_RETRY_WAIT seconds in all.
-MAX_RETRY_WAIT = 30.0
 USER_AGENT = 'oci.registry-ansible-collection'
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a credential source found for a registry; the secrets are never shown by ``repr``."""
-
-    username: t.Optional[str] = None
-    password: t.Optional[str] = None
-    token: t.Optional[str] = None  # a ready bearer token (also tried as a refresh token when refused)
-    identity_token: t.Optional[str] = None  # an OAuth2 refresh token, e.g. docker config's identitytoken
-    source: str = ''
-
-    def __repr__(self) -> str:  # never show secrets, even in a debugger or a traceback
-        return 'Credentials(username=%r, source=%r)' % (self.username, self.source)
-
-
-class RequestAuth(t.Protocol):
-    """How a Transport authenticates its requests to its own host.
-
-    The registry's ``Authenticator`` (challenges, Basic, Bearer tokens) and Docker Hub's API
-    ``HubAuth`` (a JWT from a login call) both implement it.
-    """
-
-    def apply(self, headers: t.Dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
-        """Put the Authorization header for these scopes on a request to the transport's host."""
-
-    def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
-        """After a 401: True when sending the request once more, with fresh credentials, is worth it."""
-
-    def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
-        """The credentials requests on ``repository`` use (None: no repository), or None when anonymous."""
-
-
-@dataclass(frozen=True)
-class ConnectionOptions:
-    """The common connection and auth options of every module and lookup (``REGISTRY_ARGSPEC`` in _module.py)."""
-
-    username: t.Optional[str] = None
-    password: t.Optional[str] = None
-    token: t.Optional[str] = None
-    auth_method: str = 'auto'
-    docker_config: t.Optional[str] = None
-    validate_certs: bool = True
-    ca_cert: t.Optional[str] = None
-    plain_http: bool = False
-    timeout: float = 30
-    retries: int = 3
-
-    @classmethod
-    def from_getter(cls, get: t.Callable[[str], t.Any]) -> 'ConnectionOptions':
-        """Build from any option source: ``module.params.get`` or a plugin's ``get_option``.
-
-        An empty string counts as unset: AWX credential types inject ``OCI_REGISTRY_TOKEN=''``
-        (and so on) for the fields a credential leaves empty.
-        """
-        values = {}
-        for name, field in cls.__dataclass_fields__.items():  # pylint: disable=no-member
-            value = get(name)
-            values[name] = field.default if value is None or value == '' else value
-        return cls(**values)
-
-    @property
-    def verify(self) -> t.Union[bool, str]:
-        if not self.validate_certs:
-            return False
-        return self.ca_cert or True
-
-    def base_url(self, api_host: str) -> str:
-        """``https://host[:port]``, or ``http://`` with ``plain_http``."""
-        return '%s://%s' % ('http' if self.plain_http else 'https', api_host)
-
-    def explicit_credentials(self) -> t.Optional[Credentials]:
-        """The credentials these options give themselves (``username``/``password`` or ``token``), else None.
-
-        The options' env fallbacks (``OCI_REGISTRY_*``) count as given; auth files do not.
-        """
-        if self.username is not None and self.password is not None:
-            return Credentials(self.username, self.password, source='the username/password options')
-        if self.token:
-            return Credentials(self.username, token=self.token, source='the token option')
-        if self.username is not None or self.password is not None:
-            raise InvalidInputError('username and password must be given together (only %s is set)' % (
-                'username' if self.username is not None else 'password'))
-        return None
+__all__ = ['HAS_URLLIB3', 'URLLIB3_IMPORT_ERROR', 'RequestLog', 'Transport', 'body_chunks', 'read_capped', 'read_json']
 
 
 class RequestRecord(t.NamedTuple):
@@ -164,44 +61,6 @@ class RequestLog:
         return len(self.records)
 
 
-class RegistryRetry(Retry):  # type: ignore[misc,valid-type]
-    """urllib3 Retry that caps Retry-After and backoff, and also reads Docker Hub's X-Retry-After (epoch).
-
-    Works with urllib3 1.26 and 2.x: the backoff cap is applied here because the ``backoff_max``
-    argument exists only in 2.x (1.26, which the distributions' python3-requests use, has a class
-    attribute under two different names instead).
-    """
-
-    def get_backoff_time(self) -> float:
-        return float(min(super().get_backoff_time(), MAX_RETRY_WAIT))
-
-    def get_retry_after(self, response: t.Any) -> t.Optional[float]:
-        seconds = parse_retry_after(response.headers.get('Retry-After'))
-        if seconds is None:
-            epoch = response.headers.get('X-Retry-After')
-            if epoch and epoch.strip().isdigit():
-                seconds = max(0.0, float(epoch) - time.time())
-        return None if seconds is None else min(seconds, MAX_RETRY_WAIT)
-
-
-def parse_retry_after(value: t.Optional[str], now: t.Optional[float] = None) -> t.Optional[float]:
-    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date (always timezone-aware)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT (asctime and -0000 forms parse naive): never local time
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
 def read_capped(response: t.Any, cap: int, what: str) -> bytes:
     """Read a streamed body, refusing to hold more than ``cap`` bytes."""
     length = response.headers.get('Content-Length')
@@ -227,17 +86,17 @@ def read_json(response: t.Any, cap: int, operation: str, source: str) -> t.Any:
 
 
 def body_chunks(response: t.Any, size: int, what: str) -> t.Iterator[bytes]:
-    """A streamed body's chunks; a connection that breaks mid-body is a RegistryConnectionError, not requests' exception."""
+    """A streamed body's chunks; a connection that breaks mid-body is a RegistryConnectionError, not urllib3's exception."""
     try:
         yield from response.iter_content(size)
-    except OSError as exc:  # requests' ChunkedEncodingError/ConnectionError: the connection broke mid-body
+    except SEND_ERRORS as exc:  # urllib3's ProtocolError, ReadTimeoutError, or a socket error: the connection broke mid-body
         response.close()
         raise RegistryConnectionError('%s was cut off before its end: %s' % (what, _reason(exc)), url=getattr(response, 'url', None),
                                       hint='the connection to the registry broke while reading; run again') from None
 
 
 class Transport:
-    """HTTP to one host (a registry's API host, or a vendor's API), with its own Session, auth and TLS settings.
+    """HTTP to one host (a registry's API host, or a vendor's API), with its own pools, auth and TLS settings.
 
     ``base_url`` is ``scheme://host[:port]`` (credentials go to that origin only), ``registry``
     names the registry in messages, and ``auth`` builds the RequestAuth from the transport it
@@ -248,21 +107,13 @@ class Transport:
                  auth: t.Optional[t.Callable[['Transport'], RequestAuth]] = None) -> None:
         self.base_url = base_url.rstrip('/')
         self.api_host = urlsplit(self.base_url).netloc
+        self._scheme = urlsplit(self.base_url).scheme
         self.registry = registry
         self.options = options
         self.log = log
-        self.session = requests.Session()
-        self.session.headers['User-Agent'] = USER_AGENT
-        count = max(0, int(options.retries))
-        retry = RegistryRetry(
-            total=count, connect=count, read=count, status=count, other=0, status_forcelist=RETRY_STATUSES, allowed_methods=SAFE_METHODS,
-            backoff_factor=0.5, respect_retry_after_header=True, raise_on_status=False,
-            raise_on_redirect=False, redirect=0,
-        )
-        # other=0: TLS handshake failures are not transient, so they fail at once instead of after backoff.
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
-        self.session.mount('http://', adapter)
-        self.session.mount('https://', adapter)
+        self.destinations = Destinations(options)
+        self.retry = registry_retry(options.retries)
+        self.timeout = timeout(options.timeout)
         self.auth: t.Optional[RequestAuth] = auth(self) if auth is not None else None
 
     def url(self, path_or_url: str) -> str:
@@ -271,43 +122,48 @@ class Transport:
     def is_registry_url(self, url: str) -> bool:
         """Credentials are bound to the registry host: never send them anywhere else."""
         parts = urlsplit(url)
-        return parts.netloc.lower() == self.api_host.lower() and parts.scheme == urlsplit(self.base_url).scheme
+        return parts.netloc.lower() == self.api_host.lower() and parts.scheme == self._scheme
 
     def send(self, method: str, url: str, headers: t.Optional[t.Mapping[str, str]] = None, data: t.Any = None,
-             stream: bool = False, operation: str = 'request') -> t.Any:
+             stream: bool = False, operation: str = 'request') -> Response:
         """One exchange (plus urllib3's retries): no auth, no redirects. Network errors become RegistryError."""
+        sent = {'User-Agent': USER_AGENT, 'Accept': '*/*'}
+        sent.update(headers or {})
+        body, chunked = _body(data, sent)
         try:
-            response = self.session.request(
-                method, url, headers=dict(headers or {}), data=data, stream=stream, allow_redirects=False,
-                verify=self.options.verify, timeout=(min(10.0, float(self.options.timeout)), float(self.options.timeout)),
-            )
-        except OSError as exc:  # requests' exceptions are OSErrors, and so is its own check of the CA bundle path
+            raw = self.destinations.manager(url).urlopen(
+                method, url, body=body, headers=sent, retries=self.retry, redirect=False, timeout=self.timeout, chunked=chunked,
+                preload_content=False, decode_content=True, enforce_content_length=True)
+            response = Response(raw, SentRequest(method, url, sent), stream)
+        except SEND_ERRORS as exc:
             self.log.add(method, url, None)
             raise self._network_error(exc, url, operation) from None
-        # urllib3 2.x refuses a streamed body shorter than its Content-Length; 1.26 only when told.
-        response.raw.enforce_content_length = True
-        history = getattr(getattr(response.raw, 'retries', None), 'history', None) or ()
-        for attempt in history:
+        for attempt in getattr(raw.retries, 'history', None) or ():
             self.log.add(method, url, attempt.status)
         self.log.add(method, url, response.status_code)
         return response
 
-    def _network_error(self, exc: OSError, url: str, operation: str) -> RegistryError:
+    def _network_error(self, exc: BaseException, url: str, operation: str) -> RegistryError:
         """What went wrong before any HTTP answer, with what to change."""
-        if isinstance(exc, requests.exceptions.SSLError):
+        kind = failure_kind(exc)
+        if kind == 'tls':
             return self._tls_error(exc, url, operation)
-        if isinstance(exc, requests.exceptions.Timeout) or _is_read_timeout(exc):
+        if kind == 'ca_bundle':
+            return TLSError('%s failed: cannot use the CA bundle for registry %s: %s' % (operation, self.registry, exc), url=url,
+                            hint='check that ca_cert (or REQUESTS_CA_BUNDLE) names an existing PEM file')
+        if kind == 'timeout':
             return RegistryConnectionError(
                 '%s failed: registry %s did not answer within %s seconds (%s)' % (operation, self.registry, self.options.timeout, url),
                 url=url, hint='raise timeout, or check that the registry is reachable')
-        if isinstance(exc, requests.exceptions.RequestException):
+        if kind in ('proxy', 'proxy_setup'):
             return RegistryConnectionError(
-                '%s failed: cannot connect to registry %s at %s: %s' % (operation, self.registry, url, _reason(exc)),
-                url=url, hint='check the registry host and port, that it is running, and any proxy settings')
-        return TLSError('%s failed: cannot use the CA bundle for registry %s: %s' % (operation, self.registry, exc), url=url,
-                        hint='check that ca_cert (or REQUESTS_CA_BUNDLE) names an existing PEM file')
+                '%s failed: cannot reach registry %s at %s through the proxy: %s' % (operation, self.registry, url, _reason(exc)),
+                url=url, hint='check the HTTPS_PROXY/HTTP_PROXY/ALL_PROXY settings, or list the registry in NO_PROXY')
+        return RegistryConnectionError(
+            '%s failed: cannot connect to registry %s at %s: %s' % (operation, self.registry, url, _reason(exc)),
+            url=url, hint='check the registry host and port, that it is running, and any proxy settings')
 
-    def _tls_error(self, exc: Exception, url: str, operation: str) -> RegistryError:
+    def _tls_error(self, exc: BaseException, url: str, operation: str) -> RegistryError:
         reason = _reason(exc)
         lowered = reason.lower()
         if 'wrong version number' in lowered or 'record layer failure' in lowered or 'unknown protocol' in lowered:
@@ -370,14 +226,24 @@ class Transport:
                                    insufficient_scope='insufficient_scope' in challenge, anonymous=anonymous)
 
 
-def _is_read_timeout(exc: Exception) -> bool:
-    """requests reports a read timeout that exhausted urllib3's retries as a ConnectionError wrapping MaxRetryError."""
-    reason = getattr(exc.args[0] if exc.args else None, 'reason', None)
-    return type(reason).__name__ == 'ReadTimeoutError'
+def _body(data: t.Any, headers: t.Dict[str, str]) -> t.Tuple[t.Any, bool]:
+    """The body to send and whether it goes chunked: bytes as they are, text as UTF-8, sized chunks with their
+    Content-Length, any other iterable of chunks with chunked transfer encoding unless the caller gave its length."""
+    if data is None or isinstance(data, bytes):
+        return data, False
+    if isinstance(data, str):
+        return data.encode('utf-8'), False
+    if 'Content-Length' in headers or hasattr(data, 'read'):
+        return data, False
+    try:
+        headers['Content-Length'] = str(len(data))
+    except TypeError:
+        return data, True
+    return data, False
 
 
-def _reason(exc: Exception) -> str:
-    """The useful part of a requests/urllib3 exception (they nest reprs several levels deep)."""
+def _reason(exc: BaseException) -> str:
+    """The useful part of a urllib3 exception (they nest reprs several levels deep)."""
     text = str(exc)
     for pattern in (r'certificate verify failed: ([^()\'"]+)', r'\[SSL: [A-Z_]+\] ([^()\'"]+)', r'\[Errno -?\d+\] ([^()\'"]+)',
                     r'(Name or service not known|Connection refused|Connection reset by peer|Remote end closed connection[^\'"]*'

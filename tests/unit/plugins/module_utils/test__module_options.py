@@ -14,7 +14,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.oci.registry.plugins.doc_fragments._registry import ModuleDocFragment
 from ansible_collections.oci.registry.plugins.module_utils._module import REGISTRY_ARGSPEC, check_connection_options, registry_argspec
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 DOC_OPTIONS: dict[str, dict[str, t.Any]] = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
 PLUGIN_OPTIONS: dict[str, dict[str, t.Any]] = yaml.safe_load(ModuleDocFragment.PLUGIN)["options"]

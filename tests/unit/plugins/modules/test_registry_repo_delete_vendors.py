@@ -30,7 +30,7 @@ from ansible_collections.oci.registry.plugins.module_utils.client._client import
 from ansible_collections.oci.registry.plugins.module_utils.operations._delete import CollateralTagsError
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 HUB_USER, HUB_SECRET, HUB_JWT = 'hubuser', 'dckr_pat_hub-secret-for-tests', 'hub-jwt-for-tests-0123456789'
 

@@ -10,11 +10,10 @@ import stat
 
 import pytest
 
-from ansible_collections.oci.registry.plugins.module_utils.wire._authfile import (
-    AuthFile, default_auth_file, docker_config_file, encode_entry, matching_keys, parse_auth_key, plan,
-)
+from ansible_collections.oci.registry.plugins.module_utils.wire._authfile import default_auth_file, docker_config_file, matching_keys, parse_auth_key
+from ansible_collections.oci.registry.plugins.module_utils.wire._authwrite import AuthFile, encode_entry, plan
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import DockerConfigSource
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import Credentials
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 
 ALICE = Credentials("alice", "pw-alice")

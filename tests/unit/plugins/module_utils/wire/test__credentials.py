@@ -22,7 +22,7 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._credentials imp
     find_credentials,
 )
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import AuthenticationError, InvalidInputError, redact
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions, Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials
 
 REGISTRY = "registry.example.com:5000"
 HUB = "docker.io"

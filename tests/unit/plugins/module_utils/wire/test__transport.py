@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import base64
 import calendar
 import datetime
 import email.utils
@@ -31,15 +32,12 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
     ResponseTooLargeError,
     TLSError,
 )
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._http import MAX_RETRY_WAIT, RegistryRetry, parse_retry_after
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
-    MAX_RETRY_WAIT,
-    ConnectionOptions,
-    Credentials,
-    RegistryRetry,
     RequestLog,
     RequestRecord,
     Transport,
-    parse_retry_after,
     read_capped,
 )
 
@@ -154,10 +152,9 @@ def test_retry_subclass_survives_increment() -> None:
 # distributions' python3-requests (Debian 12, RHEL 9), where Retry has no backoff_max argument.
 
 def _mounted_retry(retries: int) -> t.Any:
+    """The Retry a Transport hands urllib3 on every request."""
     transport = Transport("https://registry.example", "registry.example", ConnectionOptions(retries=retries), RequestLog())
-    adapters = {prefix: transport.session.get_adapter(prefix + "registry.example/v2/") for prefix in ("http://", "https://")}
-    assert adapters["http://"] is adapters["https://"]
-    return adapters["https://"].max_retries
+    return transport.retry
 
 
 @pytest.mark.parametrize("retries", [0, 3, 7])
@@ -333,6 +330,9 @@ class FakeAuth:
 
     def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
         return Credentials("fake", "fake-password")
+
+    def scheme(self) -> t.Optional[str]:
+        return "bearer"
 
 
 def _transport(srv: FaultServer, auth: t.Optional[FakeAuth] = None, **options: t.Any) -> Transport:
@@ -581,3 +581,115 @@ def test_missing_ca_file_is_a_registry_error(tls_server: FaultServer, tmp_path: 
         transport.request("GET", "/v2/", operation="ping")
     assert missing in str(exc.value)
     assert str(exc.value).startswith("ping failed")
+
+
+# --- the environment, read once per destination -----------------------------------------------
+
+def test_netrc_never_replaces_the_authorization_set(server: FaultServer, other_server: FaultServer, tmp_path: pathlib.Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """~/.netrc entries for the registry and for the storage it redirects to are not sent: the auth decides alone."""
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login netrc-user password netrc-password-1\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("NETRC", raising=False)
+    server.route("/v2/a/blobs/sha256:1", Reply(307, {"Location": other_server.url("/storage/blob")}))
+    other_server.route("/storage/blob", Reply(200, body=b"blob"))
+    server.route("/v2/", Reply(200, body=b"{}"))
+    transport = _transport(server, FakeAuth())
+    assert transport.request("GET", "/v2/a/blobs/sha256:1").content == b"blob"
+    assert server.seen[0].headers.get("Authorization") == FakeAuth.TOKEN
+    assert "Authorization" not in other_server.seen[0].headers
+    _transport(server).request("GET", "/v2/")  # anonymous stays anonymous
+    assert "Authorization" not in server.seen[-1].headers
+
+
+def test_environment_is_read_once_per_destination(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first request to a host, a changed proxy variable changes nothing: it is not read again."""
+    server.route("/v2/", Reply(200, body=b"{}"))
+    transport = _transport(server)
+    assert transport.request("GET", "/v2/").status_code == 200
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    for _attempt in range(3):
+        assert transport.request("GET", "/v2/").status_code == 200
+    assert len(server.seen) == 4
+    fresh = _transport(server, retries=0)  # a new transport reads the environment again
+    with pytest.raises(RegistryConnectionError) as exc:
+        fresh.request("GET", "/v2/", operation="ping")
+    assert "through the proxy" in str(exc.value) and "NO_PROXY" in (exc.value.hint or "")
+
+
+@pytest.mark.parametrize("spelling", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+def test_proxy_from_the_environment(server: FaultServer, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """A proxy named in either spelling gets the absolute URL, with Proxy-Authorization from the credentials in its URL."""
+    server.route("http://registry.invalid/v2/a/manifests/1", Reply(200, body=b"{}"))
+    monkeypatch.setenv(spelling, "http://proxy%%40user:pa%%3Ass@%s" % server.netloc)
+    opts = ConnectionOptions(plain_http=True, timeout=5)
+    transport = Transport("http://registry.invalid", "registry.invalid", opts, RequestLog(), auth=lambda _transport: FakeAuth())
+    assert transport.request("GET", "/v2/a/manifests/1").content == b"{}"
+    seen = server.seen[0]
+    assert seen.path == "http://registry.invalid/v2/a/manifests/1"
+    headers = {name.lower(): value for name, value in seen.headers.items()}
+    assert headers.get("proxy-authorization") == "Basic " + base64.b64encode(b"proxy@user:pa:ss").decode()
+    assert seen.headers.get("Authorization") == FakeAuth.TOKEN
+    assert transport.log.records == [RequestRecord("GET", "registry.invalid", "/v2/a/manifests/1", 200)]
+
+
+@pytest.mark.parametrize("no_proxy", ["registry.invalid", ".invalid", "*", "other.example, registry.invalid"])
+def test_no_proxy_goes_direct(server: FaultServer, monkeypatch: pytest.MonkeyPatch, no_proxy: str) -> None:
+    """A host in NO_PROXY is reached directly (here: it does not resolve, so the error names the host, not the proxy)."""
+    monkeypatch.setenv("http_proxy", "http://%s" % server.netloc)
+    monkeypatch.setenv("no_proxy", no_proxy)
+    opts = ConnectionOptions(plain_http=True, timeout=5, retries=0)
+    transport = Transport("http://registry.invalid", "registry.invalid", opts, RequestLog())
+    with pytest.raises(RegistryConnectionError) as exc:
+        transport.request("GET", "/v2/", operation="ping")
+    assert "cannot connect to registry registry.invalid" in str(exc.value)
+    assert server.seen == []
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+def test_bodies(server: FaultServer) -> None:
+    """bytes and text as they are; sized chunks with their Content-Length; other chunk iterators chunked."""
+
+    class Sized:
+        def __init__(self, chunks: t.List[bytes]) -> None:
+            self.chunks = chunks
+
+        def __len__(self) -> int:
+            return sum(map(len, self.chunks))
+
+        def __iter__(self) -> t.Iterator[bytes]:
+            return iter(self.chunks)
+
+    server.route("/upload", Reply(201))
+    transport = _transport(server)
+    transport.request("PUT", "/upload", data=b"bytes body", ok=(201,))
+    transport.request("POST", "/upload", data='{"secret": "\u00e9"}', ok=(201,))
+    transport.request("PUT", "/upload", data=Sized([b"abc", b"defg"]), ok=(201,))
+    transport.request("PUT", "/upload", data=iter([b"one", b"two"]), headers={"Content-Length": "6"}, ok=(201,))
+    bodies = [(s.headers.get("Content-Length"), s.headers.get("Transfer-Encoding"), s.body) for s in server.seen]
+    assert bodies == [("10", None, b"bytes body"), (str(len('{"secret": "\u00e9"}'.encode())), None, '{"secret": "\u00e9"}'.encode()),
+                      ("7", None, b"abcdefg"), ("6", None, b"onetwo")]
+
+
+def test_generator_body_is_chunked(server: FaultServer) -> None:
+    class ChunkedHandler(_Handler):
+        def _serve(self) -> None:
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip(), 16)
+                chunks.append(self.rfile.read(size + 2)[:size])
+                if size == 0:
+                    break
+            self.server.owner.seen.append(Seen(self.command, self.path, dict(self.headers.items()), b"".join(chunks)))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_PUT = _serve
+
+    server.httpd.RequestHandlerClass = ChunkedHandler
+    _transport(server).request("PUT", "/upload", data=(part for part in (b"streamed ", b"upload")), ok=(201,))
+    assert server.seen[0].headers.get("Transfer-Encoding") == "chunked"
+    assert server.seen[0].body == b"streamed upload"
