@@ -180,15 +180,15 @@ class RegistryClient:
             return Descriptor(manifest.digest, manifest.media_type, manifest.size, ratelimit)
         return Descriptor(digest, media_type, int(length) if length and length.isdigit() else None, ratelimit)
 
-    def get_manifest(self, ref: ImageReference, reference: t.Optional[str] = None) -> Manifest:
-        """GET a manifest's exact bytes; by digest the bytes are verified against it."""
+    def get_manifest(self, ref: ImageReference, reference: t.Optional[str] = None, cap: int = MAX_MANIFEST_SIZE) -> Manifest:
+        """GET a manifest's exact bytes; by digest the bytes are verified against it. ResponseTooLargeError past ``cap`` bytes."""
         reference = reference or ref.reference
         transport = self.transport(ref)
         with _not_found_as_missing(ref, reference):
             response = transport.request('GET', _manifest_path(ref, reference), scopes=[repository_scope(ref.repository, 'pull')],
                                          headers={'Accept': ACCEPT}, stream=True, operation='GET manifest %s' % ref,
                                          repository=ref.repository)
-        raw = read_capped(response, MAX_MANIFEST_SIZE, 'manifest of %s' % ref)
+        raw = read_capped(response, cap, 'manifest of %s' % ref)
         header_digest = response.headers.get('Docker-Content-Digest')
         if ':' in reference:
             verify_digest(raw, reference, 'manifest %s@%s' % (ref.name, reference))
@@ -239,12 +239,21 @@ class RegistryClient:
 
     def put_manifest(self, ref: ImageReference, raw: bytes, media_type: str) -> str:
         """PUT exact manifest bytes under ref's tag or digest; returns the digest of the bytes."""
+        self._put_manifest(ref, raw, media_type)
+        return compute_digest(raw)
+
+    def put_referrer(self, ref: ImageReference, raw: bytes, media_type: str) -> bool:
+        """PUT a manifest that has a ``subject`` (by its digest); True when the registry indexed the subject itself
+        (``OCI-Subject`` answered), False when the client must add it to the ``sha256-<hex>`` fallback tag."""
+        return bool(self._put_manifest(ref.with_digest(compute_digest(raw)), raw, media_type).headers.get('OCI-Subject'))
+
+    def _put_manifest(self, ref: ImageReference, raw: bytes, media_type: str) -> t.Any:
         transport = self.transport(ref)
         response = transport.request('PUT', _manifest_path(ref), scopes=[repository_scope(ref.repository, 'pull,push')],
                                      headers={'Content-Type': media_type}, data=raw, ok=(200, 201, 202),
                                      operation='PUT manifest %s' % ref, repository=ref.repository)
         response.close()
-        return compute_digest(raw)
+        return response
 
     def delete_manifest(self, ref: ImageReference) -> bool:
         """DELETE a manifest by digest (or tag where supported). False when it was already gone."""
