@@ -20,7 +20,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 MAX_FUNCTION_LINES = 60
-READ_ONLY = ('registry_manifest_info', 'registry_tags_info', 'registry_search_info')
+READ_ONLY = ('registry_manifest_info', 'registry_tags_info', 'registry_search_info', 'registry_signature_info')
 OUTSIDE_CITATION = re.compile(r'\bissues? #?\d+|\(issue\b|DESIGN\.md|VENDOR-APIS|REGISTRY-FACTS|TESTING\.md|STYLE\.md', re.IGNORECASE)
 
 

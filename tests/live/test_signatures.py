@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""registry_sign and registry_signature_info against a real registry (distribution 2.8, no referrers API).
+
+Both formats are written and read back, bad signatures planted by hand must each give a clear
+verdict, and what our signer writes is checked by an implementation that is not ours
+(securesystemslib's DSSE verification). The referrers-API path, which no local registry has,
+runs against an HTTP mock of an OCI 1.1 registry (test_referrers_api_path_with_a_mocked_oci_1_1_registry).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import typing as t
+
+import pytest
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_image
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
+from ansible_collections.oci.registry.plugins.module_utils.model import _signature as sig
+from ansible_collections.oci.registry.plugins.module_utils.operations import _signatures as ops
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.modules import registry_sign, registry_signature_info as signature_info
+
+from harness.seed import PushClient, push_image, push_index
+
+
+def pem_public(key) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def pem_private(key, passphrase: t.Optional[str] = None) -> str:
+    encryption = serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
+
+
+@pytest.fixture(scope='module')
+def team_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+@pytest.fixture(scope='module')
+def other_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def client() -> RegistryClient:
+    return RegistryClient(ConnectionOptions(plain_http=True))
+
+
+def sign_params(images, key, **extra):
+    params = {'images': images, 'key': None, 'key_content': pem_private(key), 'passphrase': None, 'format': 'simplesigning',
+              'annotations': None}
+    params.update(extra)
+    return params
+
+
+def info_params(image, keys, **extra):
+    params = {'image': image, 'keys': keys, 'require': 'any', 'min_count': 1, 'platforms': False}
+    params.update(extra)
+    return params
+
+
+def fresh_image(harness, repository: str, content: t.Optional[str] = None) -> t.Tuple[str, str]:
+    pushed = push_image(harness.open, repository, 'v1', content=content or '%s\n' % repository)
+    return '%s/%s:v1' % (harness.open.host, repository), pushed['digest']
+
+
+def calls(registry_client: RegistryClient, since: int = 0) -> t.List[t.Tuple[str, str, int]]:
+    """(method, last path part, status) of each request after ``since``; manifests by tag or digest, blobs as 'blobs'."""
+    result = []
+    for record in registry_client.log.records[since:]:
+        parts = record.path.split('?')[0].rstrip('/').split('/')
+        what = parts[-1] if '/manifests/' in record.path or '/referrers/' in record.path else parts[-2] if '/blobs/' in record.path else parts[-1]
+        result.append((record.method, 'referrers' if '/referrers/' in record.path else what, record.status))
+    return result
+
+
+@pytest.mark.parametrize('fmt', ['simplesigning', 'bundle'])
+def test_sign_then_verify_then_unchanged_and_check_mode(harness, team_key, other_key, fmt):
+    image, digest = fresh_image(harness, 'sig/roundtrip-%s' % fmt)
+    preview = registry_sign.run(client(), sign_params([image], team_key, format=fmt, annotations={'build': '42'}), True)
+    assert preview['changed'] and preview['results'][0]['action'] == 'created'
+    pinned = '%s/sig/roundtrip-%s@%s' % (harness.open.host, fmt, digest)
+    assert preview['diff']['before'] == {pinned: None}
+    assert not signature_info.run(client(), info_params(image, [pem_public(team_key)]), False)['signatures']  # check mode wrote nothing
+
+    signed = registry_sign.run(client(), sign_params([image], team_key, format=fmt, annotations={'build': '42'}), False)
+    entry = signed['results'][0]
+    assert (entry['action'], entry['digest'], entry['format'], signed['changed']) == ('created', digest, fmt, True)
+    assert signed['diff']['after'] == {pinned: entry['location']}
+
+    info = signature_info.run(client(), info_params(image, [pem_public(team_key)]), False)
+    assert info['verified'] and info['reason'] is None and info['digest'] == digest
+    assert [(s['format'], s['valid'], s['key'], s['digest'], s['annotations'], s['location']) for s in info['signatures']] == [
+        (fmt, True, 'keys[0]', digest, {'build': '42'}, entry['location'])]
+
+    again = registry_sign.run(client(), sign_params([image], team_key, format=fmt), False)
+    assert not again['changed'] and again['results'][0]['action'] == 'unchanged' and again['results'][0]['location'] == entry['location']
+    assert again['diff']['before'] == again['diff']['after']
+
+    wrong = signature_info.run(client(), info_params(image, [pem_public(other_key)]), False)
+    assert not wrong['verified']
+    assert wrong['signatures'][0]['reason'] == 'no key given verifies this signature (tried keys[0])'
+    assert wrong['reason'].startswith('0 valid signatures, 1 required (%s: no key given verifies' % fmt)
+
+
+def test_a_second_key_adds_a_layer_and_require_all_needs_both(harness, team_key, other_key):
+    image, _digest = fresh_image(harness, 'sig/two-keys')
+    registry_sign.run(client(), sign_params([image], team_key), False)
+    keys = [pem_public(team_key), pem_public(other_key)]
+    assert not signature_info.run(client(), info_params(image, keys, require='all'), False)['verified']
+    registry_sign.run(client(), sign_params([image], other_key), False)
+    info = signature_info.run(client(), info_params(image, keys, require='all', min_count=2), False)
+    assert info['verified'] and [s['key'] for s in info['signatures']] == ['keys[0]', 'keys[1]']
+    assert not signature_info.run(client(), info_params(image, keys, min_count=3), False)['verified']
+
+
+def test_bundle_on_a_registry_without_referrers_api_goes_to_the_fallback_tag(harness, team_key):
+    image, digest = fresh_image(harness, 'sig/fallback')
+    signed = registry_sign.run(client(), sign_params([image], team_key, format='bundle'), False)
+    referrer_digest = signed['results'][0]['location'].split('@')[1]
+    registry_client = client()
+    index = registry_client.get_manifest(parse_image('%s/sig/fallback:%s' % (harness.open.host, digest.replace(':', '-'))))
+    assert [(m['digest'], m['artifactType']) for m in index.data['manifests']] == [(referrer_digest, sig.BUNDLE_MEDIA_TYPE)]
+    manifest = registry_client.get_manifest(parse_image('%s/sig/fallback@%s' % (harness.open.host, referrer_digest)))
+    assert manifest.data['subject']['digest'] == digest and manifest.data['artifactType'] == sig.BUNDLE_MEDIA_TYPE
+    assert manifest.data['annotations']['dev.sigstore.bundle.content'] == 'dsse-envelope'
+
+
+def test_our_dsse_envelope_verifies_with_securesystemslib(harness, team_key):
+    """An independent DSSE implementation (securesystemslib) accepts the envelope registry_sign wrote."""
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+    image, digest = fresh_image(harness, 'sig/sslib')
+    signed = registry_sign.run(client(), sign_params([image], team_key, format='bundle'), False)
+    registry_client = client()
+    ref = parse_image(image)
+    manifest = registry_client.get_manifest(ref.with_digest(signed['results'][0]['location'].split('@')[1]))
+    bundle = json.loads(registry_client.get_blob(ref, manifest.layers[0]['digest'], 1 << 20))
+    key = SSlibKey.from_crypto(serialization.load_pem_public_key(pem_public(team_key).encode()), scheme='ecdsa-sha2-nistp256')
+    # The key id is not signed (PAE covers type and payload); securesystemslib looks keys up by it.
+    envelope = Envelope.from_dict(dict(bundle['dsseEnvelope'], signatures=[dict(s, keyid=key.keyid) for s in bundle['dsseEnvelope']['signatures']]))
+    verified = envelope.verify([key], 1)
+    assert key.keyid in verified
+    statement = json.loads(envelope.pae().split(b' ', 4)[4])
+    assert statement['subject'][0]['digest'] == {'sha256': digest.split(':')[1]}
+    tampered = Envelope(envelope.payload.replace(digest.split(':')[1].encode(), b'0' * 64), envelope.payload_type, envelope.signatures)
+    with pytest.raises(Exception):
+        tampered.verify([key], 1)
