@@ -54,7 +54,7 @@ def client() -> RegistryClient:
 
 
 def sign_params(images, key, **extra):
-    params = {'images': images, 'key': None, 'key_content': pem_private(key), 'passphrase': None, 'format': 'simplesigning',
+    params = {'images': images, 'key': None, 'key_content': pem_private(key) if key else None, 'passphrase': None, 'format': 'simplesigning',
               'annotations': None}
     params.update(extra)
     return params
@@ -153,3 +153,100 @@ def test_our_dsse_envelope_verifies_with_securesystemslib(harness, team_key):
     tampered = Envelope(envelope.payload.replace(digest.split(':')[1].encode(), b'0' * 64), envelope.payload_type, envelope.signatures)
     with pytest.raises(Exception):
         tampered.verify([key], 1)
+
+
+# Bad input: each a clear verdict or one clear error, no exception text, nothing written
+
+def writes(registry_client: RegistryClient) -> t.List[t.Tuple[str, str]]:
+    return [(r.method, r.path) for r in registry_client.log.records if r.method not in ('GET', 'HEAD')]
+
+
+def plant_sig(harness, repository: str, digest: str, layers: t.List[t.Dict[str, t.Any]], payloads: t.List[bytes], padding: int = 0) -> None:
+    """Put a hand-made .sig manifest (and its payload blobs) at the image's signature tag."""
+    push = PushClient(harness.open.url)
+    try:
+        for payload in payloads:
+            push.upload_blob(repository, payload)
+        config = b'{}'
+        push.upload_blob(repository, config)
+        manifest = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+                    'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': ops.compute_digest(config), 'size': 2},
+                    'layers': layers}
+        if padding:
+            manifest['annotations'] = {'padding': 'x' * padding}
+        push.put_manifest(repository, ops.signature_tag(digest), json.dumps(manifest).encode(), manifest['mediaType'])
+    finally:
+        push.close()
+
+
+def layer_for(payload: bytes, signature: str) -> t.Dict[str, t.Any]:
+    return {'mediaType': sig.SIMPLE_SIGNING_MEDIA_TYPE, 'digest': ops.compute_digest(payload), 'size': len(payload),
+            'annotations': {sig.SIGNATURE_ANNOTATION: signature}}
+
+
+def test_planted_bad_signatures_each_get_a_clear_verdict(harness, team_key):
+    signer = sig.load_private_key(pem_private(team_key).encode(), None, 'k')
+    image, digest = fresh_image(harness, 'sig/bad-layers')
+    _other_image, other_digest = fresh_image(harness, 'sig/bad-layers-other')
+    good_payload, good_signature = sig.sign_simple_signing(signer, 'x/y', digest)
+    other_payload, other_signature = sig.sign_simple_signing(signer, 'x/y', other_digest)
+    tampered = good_payload.replace(b'"x/y"', b'"x/z"')
+    layers = [layer_for(other_payload, other_signature), layer_for(tampered, good_signature), layer_for(good_payload, good_signature[:-3]),
+              {'mediaType': 'application/octet-stream', 'digest': ops.compute_digest(b'x'), 'size': 1},
+              dict(layer_for(b'{}', good_signature), size=10 * 1024 * 1024)]
+    plant_sig(harness, 'sig/bad-layers', digest, layers, [other_payload, tampered, good_payload, b'x'])
+    result = signature_info.run(client(), info_params(image, [pem_public(team_key)]), False)
+    assert not result['verified']
+    assert [s['reason'] for s in result['signatures']] == [
+        'signed for another image: the signature claims %s, this image is %s' % (other_digest, digest),
+        'no key given verifies this signature (tried keys[0])',
+        'the signature annotation (dev.cosignproject.cosign/signature) is not valid base64 (truncated or altered?)',
+        "a layer of media type 'application/octet-stream' is not a simple-signing payload",
+        'the signature payload %s is 10485760 bytes, more than the 262144 allowed: not read' % ops.compute_digest(b'{}'),
+    ]
+    assert result['signatures'][0]['key'] == 'keys[0]' and result['signatures'][0]['digest'] == other_digest
+
+
+def test_a_too_large_signature_manifest_is_a_verdict_and_blocks_signing(harness, team_key):
+    image, digest = fresh_image(harness, 'sig/huge')
+    plant_sig(harness, 'sig/huge', digest, [], [], padding=300 * 1024)
+    result = signature_info.run(client(), info_params(image, [pem_public(team_key)]), False)
+    assert not result['verified']
+    assert result['signatures'][0]['reason'] == ('the signature manifest %s/sig/huge:%s is larger than 262144 bytes: not read'
+                                                 % (harness.open.host, ops.signature_tag(digest)))
+    registry_client = client()
+    with pytest.raises(Exception) as caught:
+        registry_sign.run(registry_client, sign_params([image], team_key), False)
+    assert 'cannot add a signature to %s: the signature manifest' % image in str(caught.value)
+    assert writes(registry_client) == []
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda: pem_public(ec.generate_private_key(ec.SECP256K1())), 'keys[0]: an ECDSA key on curve secp256k1 is not supported'),
+    (lambda: pem_private(ec.generate_private_key(ec.SECP256R1())), 'keys[0] is a private key'),
+    (lambda: '/nonexistent/cosign.pub', 'keys[0]: cannot read the key file /nonexistent/cosign.pub (No such file or directory)'),
+])
+def test_unusable_verification_keys_fail_before_any_request(harness, make, message):
+    registry_client = client()
+    with pytest.raises(InvalidInputError) as caught:
+        signature_info.run(registry_client, info_params('%s/test/oci-image:v1' % harness.open.host, [make()]), False)
+    assert str(caught.value).startswith(message) and 'Traceback' not in str(caught.value)
+    assert len(registry_client.log) == 0
+
+
+@pytest.mark.parametrize('key_text, passphrase, message', [
+    (lambda: pem_private(ec.generate_private_key(ec.SECP256R1()), 'right horse'), 'wrong battery', 'key_content cannot be read: the passphrase does not decrypt it'),
+    (lambda: pem_private(ec.generate_private_key(ec.SECP256R1()), 'right horse'), None, 'key_content is encrypted: set passphrase'),
+    (lambda: pem_private(ed25519.Ed25519PrivateKey.generate()).replace('PRIVATE', 'PUBLIC'), None, 'key_content cannot be read'),
+    (lambda: pem_public(ec.generate_private_key(ec.SECP256R1())), None, 'key_content cannot be read: it is not a PEM private key'),
+])
+def test_unusable_signing_keys_fail_clearly_and_write_nothing(harness, key_text, passphrase, message):
+    image, _digest = fresh_image(harness, 'sig/refused')
+    registry_client = client()
+    text = key_text()
+    with pytest.raises(InvalidInputError) as caught:
+        registry_sign.run(registry_client, dict(sign_params([image], None, key_content=text, passphrase=passphrase)), False)
+    assert str(caught.value).startswith(message)
+    assert (passphrase or 'right horse') not in str(caught.value)
+    assert not any(line in str(caught.value) for line in text.splitlines()[1:-1])  # nothing of the key
+    assert writes(registry_client) == []

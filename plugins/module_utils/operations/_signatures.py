@@ -33,7 +33,11 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
 )
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST, Manifest
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
-from ansible_collections.oci.registry.plugins.module_utils.model import _signature as sig
+from ansible_collections.oci.registry.plugins.module_utils.model._signature import (
+    BUNDLE, BUNDLE_ANNOTATIONS, BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPES, MAX_SIGNATURES, MAX_SIGNATURE_MANIFEST,
+    MAX_SIGNATURE_PAYLOAD, OCI_EMPTY, OCI_EMPTY_MEDIA_TYPE, PrivateKey, PublicKey, Rule, SIGNATURE_ANNOTATION, SIMPLE_SIGNING,
+    SIMPLE_SIGNING_MEDIA_TYPE, Verdict, load_public_key, sign_bundle, sign_simple_signing, verify_bundle, verify_simple_signing,
+)
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 
 REQUIRE = ('any', 'all')
@@ -49,7 +53,7 @@ class VerificationFailedError(RegistryError):
 # Options
 
 
-def load_keys(values: t.Any, option: str = 'keys') -> t.Tuple[sig.PublicKey, ...]:
+def load_keys(values: t.Any, option: str = 'keys') -> t.Tuple[PublicKey, ...]:
     """Public keys from a list of file paths or PEM texts; each named by its path, or ``option[N]`` for PEM text."""
     if not values or not isinstance(values, (list, tuple)):
         raise InvalidInputError('%s is empty: give at least one public key, as a file path or PEM text (cosign.pub)' % option)
@@ -58,9 +62,9 @@ def load_keys(values: t.Any, option: str = 'keys') -> t.Tuple[sig.PublicKey, ...
         if not isinstance(value, str) or not value.strip():
             raise InvalidInputError('%s[%d] is empty: give a file path or PEM text' % (option, index))
         if '-----BEGIN' in value:
-            keys.append(sig.load_public_key(value, '%s[%d]' % (option, index)))
+            keys.append(load_public_key(value, '%s[%d]' % (option, index)))
         else:
-            keys.append(sig.load_public_key(read_key_file(value, '%s[%d]' % (option, index)).decode('utf-8', 'replace'), value))
+            keys.append(load_public_key(read_key_file(value, '%s[%d]' % (option, index)).decode('utf-8', 'replace'), value))
     return tuple(keys)
 
 
@@ -76,16 +80,16 @@ def read_key_file(path: str, option: str) -> bytes:
     return data
 
 
-def parse_rule(keys: t.Any, require: t.Any = 'any', min_count: t.Any = 1, option: str = 'keys', optional: bool = False) -> sig.Rule:
+def parse_rule(keys: t.Any, require: t.Any = 'any', min_count: t.Any = 1, option: str = 'keys', optional: bool = False) -> Rule:
     """The verification rule from the options, keys loaded (and cached) once; ``optional``: no keys is a rule nothing satisfies."""
     if require not in REQUIRE:
         raise InvalidInputError('require must be any or all, got %r' % (require,))
     if not isinstance(min_count, int) or min_count < 1:
         raise InvalidInputError('min_count must be a whole number of at least 1, got %r' % (min_count,))
-    return sig.Rule(load_keys(keys, option) if keys or not optional else (), require, min_count)
+    return Rule(load_keys(keys, option) if keys or not optional else (), require, min_count)
 
 
-def parse_verify(value: t.Optional[t.Mapping[str, t.Any]], option: str = 'verify') -> t.Optional[sig.Rule]:
+def parse_verify(value: t.Optional[t.Mapping[str, t.Any]], option: str = 'verify') -> t.Optional[Rule]:
     """The gate's ``verify: {keys, require, min_count}``; None when not set."""
     if not value:
         return None
@@ -109,37 +113,37 @@ def fallback_tag(digest: str) -> str:
 class Budget:
     """Signatures still to be read for one image; past it a verdict says the rest were not read."""
 
-    left: int = sig.MAX_SIGNATURES
+    left: int = MAX_SIGNATURES
 
     def take(self) -> bool:
         self.left -= 1
         return self.left >= 0
 
 
-Found = t.Tuple[sig.Verdict, t.Optional[str]]  # a verdict and where the signature is (tag or name@digest)
+Found = t.Tuple[Verdict, t.Optional[str]]  # a verdict and where the signature is (tag or name@digest)
 
 
-def read_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[sig.PublicKey]) -> t.List[Found]:
+def read_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[PublicKey]) -> t.List[Found]:
     """Every signature of ``digest`` in ``ref``'s repository, both formats, each verified against ``keys``."""
     budget = Budget()
     location = ref.with_tag(signature_tag(digest))
     manifest, why = _capped_manifest(client, location)
-    found = [(sig.Verdict(sig.SIMPLE_SIGNING, reason=why), str(location))] if why else []
+    found = [(Verdict(SIMPLE_SIGNING, reason=why), str(location))] if why else []
     found += _simple_signatures(client, ref, digest, keys, manifest, budget) + _bundle_signatures(client, ref, digest, keys, budget)
     if budget.left < 0:
-        found.append((sig.Verdict(sig.SIMPLE_SIGNING, reason='more than %d signatures: only the first %d were read'
-                                  % (sig.MAX_SIGNATURES, sig.MAX_SIGNATURES)), None))
+        found.append((Verdict(SIMPLE_SIGNING, reason='more than %d signatures: only the first %d were read'
+                                  % (MAX_SIGNATURES, MAX_SIGNATURES)), None))
     return found
 
 
 def _capped_manifest(client: RegistryClient, ref: ImageReference) -> t.Tuple[t.Optional[Manifest], t.Optional[str]]:
     """A signature manifest, or (None, why) when it is missing (why None) or too large to read."""
     try:
-        return client.get_manifest(ref, cap=sig.MAX_SIGNATURE_MANIFEST), None
+        return client.get_manifest(ref, cap=MAX_SIGNATURE_MANIFEST), None
     except NotFoundError:
         return None, None
     except ResponseTooLargeError:
-        return None, 'the signature manifest %s is larger than %d bytes: not read' % (ref, sig.MAX_SIGNATURE_MANIFEST)
+        return None, 'the signature manifest %s is larger than %d bytes: not read' % (ref, MAX_SIGNATURE_MANIFEST)
 
 
 def _payload(client: RegistryClient, ref: ImageReference, layer: t.Mapping[str, t.Any]) -> t.Tuple[t.Optional[bytes], t.Optional[str]]:
@@ -147,19 +151,19 @@ def _payload(client: RegistryClient, ref: ImageReference, layer: t.Mapping[str, 
     digest, size = layer.get('digest'), layer.get('size')
     if not isinstance(digest, str):
         return None, 'a signature layer names no digest'
-    if isinstance(size, int) and size > sig.MAX_SIGNATURE_PAYLOAD:
-        return None, 'the signature payload %s is %d bytes, more than the %d allowed: not read' % (digest, size, sig.MAX_SIGNATURE_PAYLOAD)
+    if isinstance(size, int) and size > MAX_SIGNATURE_PAYLOAD:
+        return None, 'the signature payload %s is %d bytes, more than the %d allowed: not read' % (digest, size, MAX_SIGNATURE_PAYLOAD)
     try:
-        return client.get_blob(ref, digest, sig.MAX_SIGNATURE_PAYLOAD), None
+        return client.get_blob(ref, digest, MAX_SIGNATURE_PAYLOAD), None
     except ResponseTooLargeError:
-        return None, 'the signature payload %s is larger than %d bytes: not read' % (digest, sig.MAX_SIGNATURE_PAYLOAD)
+        return None, 'the signature payload %s is larger than %d bytes: not read' % (digest, MAX_SIGNATURE_PAYLOAD)
     except NotFoundError:
         return None, 'the signature payload %s is missing from the repository' % digest
     except DigestMismatchError:
         return None, 'the signature payload %s does not match its digest' % digest
 
 
-def _simple_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[sig.PublicKey],
+def _simple_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[PublicKey],
                        manifest: t.Optional[Manifest], budget: Budget) -> t.List[Found]:
     """The layers of the ``.sig`` manifest (already read), each verified."""
     location = str(ref.with_tag(signature_tag(digest)))
@@ -167,30 +171,30 @@ def _simple_signatures(client: RegistryClient, ref: ImageReference, digest: str,
     for layer in manifest.layers if manifest else []:
         if not budget.take():
             break
-        if layer.get('mediaType') != sig.SIMPLE_SIGNING_MEDIA_TYPE:
-            found.append((sig.Verdict(sig.SIMPLE_SIGNING, reason='a layer of media type %r is not a simple-signing payload'
+        if layer.get('mediaType') != SIMPLE_SIGNING_MEDIA_TYPE:
+            found.append((Verdict(SIMPLE_SIGNING, reason='a layer of media type %r is not a simple-signing payload'
                                       % (layer.get('mediaType'),)), location))
             continue
         payload, why = _payload(client, ref, layer)
         annotations = layer.get('annotations') if isinstance(layer.get('annotations'), dict) else {}
-        found.append((sig.Verdict(sig.SIMPLE_SIGNING, reason=why) if payload is None else sig.verify_simple_signing(
-            payload, annotations.get(sig.SIGNATURE_ANNOTATION), keys, digest), location))
+        found.append((Verdict(SIMPLE_SIGNING, reason=why) if payload is None else verify_simple_signing(
+            payload, annotations.get(SIGNATURE_ANNOTATION), keys, digest), location))
     return found
 
 
-def _bundle_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[sig.PublicKey],
+def _bundle_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[PublicKey],
                        budget: Budget) -> t.List[Found]:
     """The bundle referrers of ``digest`` (referrers API or fallback tag), each read and verified."""
     found: t.List[Found] = []
     for referrer in client.list_referrers(ref, digest):
-        if referrer.get('artifact_type') not in sig.BUNDLE_MEDIA_TYPES or not budget.take():
+        if referrer.get('artifact_type') not in BUNDLE_MEDIA_TYPES or not budget.take():
             continue
         manifest, why = _capped_manifest(client, ref.with_digest(referrer['digest']))
-        layers = [layer for layer in manifest.layers if layer.get('mediaType') in sig.BUNDLE_MEDIA_TYPES] if manifest else []
+        layers = [layer for layer in manifest.layers if layer.get('mediaType') in BUNDLE_MEDIA_TYPES] if manifest else []
         if manifest is not None and not layers:
             why = 'the bundle referrer has no bundle layer'
         raw, why = _payload(client, ref, layers[0]) if layers else (None, why or 'the bundle referrer is missing')
-        verdict = sig.Verdict(sig.BUNDLE, reason=why) if raw is None else sig.verify_bundle(raw, keys, digest)
+        verdict = Verdict(BUNDLE, reason=why) if raw is None else verify_bundle(raw, keys, digest)
         found.append((verdict, '%s@%s' % (ref.name, referrer['digest'])))
     return found
 
@@ -198,7 +202,7 @@ def _bundle_signatures(client: RegistryClient, ref: ImageReference, digest: str,
 # Verifying an image (the info module and the gate)
 
 
-def verify_image(client: RegistryClient, ref: ImageReference, digest: str, rule: sig.Rule) -> t.Dict[str, t.Any]:
+def verify_image(client: RegistryClient, ref: ImageReference, digest: str, rule: Rule) -> t.Dict[str, t.Any]:
     """``{digest, verified, reason, signatures}`` for one manifest digest; each signature with its ``location``."""
     found = read_signatures(client, ref, digest, rule.keys)
     verified, reason = rule.judge([verdict for verdict, _location in found])
@@ -206,7 +210,7 @@ def verify_image(client: RegistryClient, ref: ImageReference, digest: str, rule:
             'signatures': [dict(verdict.as_dict(), location=location) for verdict, location in found]}
 
 
-def check_image(client: RegistryClient, ref: ImageReference, digest: str, rule: t.Optional[sig.Rule]) -> t.Optional[str]:
+def check_image(client: RegistryClient, ref: ImageReference, digest: str, rule: t.Optional[Rule]) -> t.Optional[str]:
     """The gate: None when ``digest`` satisfies ``rule`` (or there is no rule), else why it does not."""
     if rule is None:
         return None
@@ -214,7 +218,7 @@ def check_image(client: RegistryClient, ref: ImageReference, digest: str, rule: 
     return None if report['verified'] else 'signature verification failed for %s@%s: %s' % (ref.name, digest, report['reason'])
 
 
-def require_verified(client: RegistryClient, ref: ImageReference, digest: str, rule: t.Optional[sig.Rule]) -> None:
+def require_verified(client: RegistryClient, ref: ImageReference, digest: str, rule: t.Optional[Rule]) -> None:
     """The gate for a single image: VerificationFailedError (nothing written yet) when it is not verified."""
     reason = check_image(client, ref, digest, rule)
     if reason:
@@ -224,7 +228,7 @@ def require_verified(client: RegistryClient, ref: ImageReference, digest: str, r
 # Signing
 
 
-def sign_image(client: RegistryClient, ref: ImageReference, key: sig.PrivateKey, fmt: str,
+def sign_image(client: RegistryClient, ref: ImageReference, key: PrivateKey, fmt: str,
                annotations: t.Optional[t.Mapping[str, t.Any]], check_mode: bool) -> t.Dict[str, t.Any]:
     """Sign ``ref``'s digest unless a valid signature by ``key`` in ``fmt`` is already there (``unchanged``)."""
     head = client.head_manifest(ref)
@@ -232,7 +236,7 @@ def sign_image(client: RegistryClient, ref: ImageReference, key: sig.PrivateKey,
     result = {'image': str(ref), 'digest': digest, 'format': fmt, 'action': 'unchanged', 'changed': False}
     location = ref.with_tag(signature_tag(digest))
     existing: t.Optional[Manifest] = None
-    if fmt == sig.SIMPLE_SIGNING:
+    if fmt == SIMPLE_SIGNING:
         existing, why = _capped_manifest(client, location)
         if why:
             raise RegistryError('cannot add a signature to %s: %s' % (ref, why))
@@ -242,10 +246,10 @@ def sign_image(client: RegistryClient, ref: ImageReference, key: sig.PrivateKey,
     signed = [where for verdict, where in found if verdict.valid]
     if signed:
         return dict(result, location=signed[0])
-    result.update(action='created', changed=True, location=str(location) if fmt == sig.SIMPLE_SIGNING else None)
+    result.update(action='created', changed=True, location=str(location) if fmt == SIMPLE_SIGNING else None)
     if check_mode:
         return result
-    if fmt == sig.SIMPLE_SIGNING:
+    if fmt == SIMPLE_SIGNING:
         result['location'] = write_simple_signature(client, ref, digest, key, annotations, existing)
     else:
         size = head.size if head.size is not None else client.get_manifest(ref.with_digest(digest)).size
@@ -273,11 +277,11 @@ def _sig_config(layers: t.Sequence[t.Mapping[str, t.Any]]) -> bytes:
                   'rootfs': {'type': 'layers', 'diff_ids': [layer['digest'] for layer in layers]}, 'config': {}})
 
 
-def write_simple_signature(client: RegistryClient, ref: ImageReference, digest: str, key: sig.PrivateKey,
+def write_simple_signature(client: RegistryClient, ref: ImageReference, digest: str, key: PrivateKey,
                            annotations: t.Optional[t.Mapping[str, t.Any]], existing: t.Optional[Manifest]) -> str:
     """Add one signature layer to ``sha256-<hex>.sig`` (kept layers first, as cosign appends); returns the tag written."""
-    payload, signature = sig.sign_simple_signing(key, ref.name, digest, annotations)
-    layer = dict(_blob(client, ref, payload), mediaType=sig.SIMPLE_SIGNING_MEDIA_TYPE, annotations={sig.SIGNATURE_ANNOTATION: signature})
+    payload, signature = sign_simple_signing(key, ref.name, digest, annotations)
+    layer = dict(_blob(client, ref, payload), mediaType=SIMPLE_SIGNING_MEDIA_TYPE, annotations={SIGNATURE_ANNOTATION: signature})
     layer = {k: layer[k] for k in ('mediaType', 'size', 'digest', 'annotations')}
     layers = (existing.layers if existing else []) + [layer]
     config = _blob(client, ref, _sig_config(layers))
@@ -289,24 +293,24 @@ def write_simple_signature(client: RegistryClient, ref: ImageReference, digest: 
     return str(location)
 
 
-def write_bundle(client: RegistryClient, ref: ImageReference, subject: t.Mapping[str, t.Any], key: sig.PrivateKey,
+def write_bundle(client: RegistryClient, ref: ImageReference, subject: t.Mapping[str, t.Any], key: PrivateKey,
                  annotations: t.Optional[t.Mapping[str, t.Any]]) -> str:
     """Push a bundle as an OCI 1.1 referrer of ``subject`` (``digest``, ``mediaType``, ``size``); returns ``name@digest``.
 
     When the registry does not index the subject itself (no ``OCI-Subject`` answer), the
     referrer is added to the ``sha256-<hex>`` fallback tag index, as the OCI spec asks of clients.
     """
-    bundle = _blob(client, ref, sig.sign_bundle(key, subject['digest'], annotations))
-    empty = _blob(client, ref, sig.OCI_EMPTY)
+    bundle = _blob(client, ref, sign_bundle(key, subject['digest'], annotations))
+    empty = _blob(client, ref, OCI_EMPTY)
     created = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    manifest_annotations = dict(sig.BUNDLE_ANNOTATIONS, **{'org.opencontainers.image.created': created})
-    manifest = {'schemaVersion': 2, 'mediaType': OCI_MANIFEST, 'artifactType': sig.BUNDLE_MEDIA_TYPE,
-                'config': dict(empty, mediaType=sig.OCI_EMPTY_MEDIA_TYPE), 'layers': [dict(bundle, mediaType=sig.BUNDLE_MEDIA_TYPE)],
+    manifest_annotations = dict(BUNDLE_ANNOTATIONS, **{'org.opencontainers.image.created': created})
+    manifest = {'schemaVersion': 2, 'mediaType': OCI_MANIFEST, 'artifactType': BUNDLE_MEDIA_TYPE,
+                'config': dict(empty, mediaType=OCI_EMPTY_MEDIA_TYPE), 'layers': [dict(bundle, mediaType=BUNDLE_MEDIA_TYPE)],
                 'subject': dict(subject), 'annotations': manifest_annotations}
     raw = _json(manifest)
     if not client.put_referrer(ref, raw, OCI_MANIFEST):
         _add_to_fallback(client, ref, subject['digest'], {
-            'mediaType': OCI_MANIFEST, 'digest': compute_digest(raw), 'size': len(raw), 'artifactType': sig.BUNDLE_MEDIA_TYPE,
+            'mediaType': OCI_MANIFEST, 'digest': compute_digest(raw), 'size': len(raw), 'artifactType': BUNDLE_MEDIA_TYPE,
             'annotations': manifest_annotations})
     return '%s@%s' % (ref.name, compute_digest(raw))
 
