@@ -250,3 +250,50 @@ def test_unusable_signing_keys_fail_clearly_and_write_nothing(harness, key_text,
     assert (passphrase or 'right horse') not in str(caught.value)
     assert not any(line in str(caught.value) for line in text.splitlines()[1:-1])  # nothing of the key
     assert writes(registry_client) == []
+
+
+# The gate: registry_tag refuses, registry_sync blocks, the promote role passes verify through
+
+def test_registry_tag_verify_refuses_unsigned_and_writes_nothing_then_promotes_signed(harness, team_key, other_key):
+    from ansible_collections.oci.registry.plugins.modules import registry_tag
+    from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import VerificationFailedError
+    image, digest = fresh_image(harness, 'sig/gate-tag')
+    params = {'source': image, 'tags': ['prod'], 'repository': '%s/sig/gate-prod' % harness.open.host, 'overwrite': True,
+              'referrers': True, 'source_auth': None, 'verify': {'keys': [pem_public(team_key)], 'require': 'any', 'min_count': 1}}
+    registry_sign.run(client(), sign_params([image], other_key), False)  # signed, but not by the trusted key
+    for check_mode in (True, False):
+        registry_client = client()
+        with pytest.raises(VerificationFailedError) as caught:
+            registry_tag.run(registry_client, params, check_mode)
+        assert str(caught.value) == (
+            'signature verification failed for %s/sig/gate-tag@%s: 0 valid signatures, 1 required '
+            '(simplesigning: no key given verifies this signature (tried verify.keys[0]))' % (harness.open.host, digest))
+        assert writes(registry_client) == []
+    registry_sign.run(client(), sign_params([image], team_key, format='bundle'), False)
+    promoted = registry_tag.run(client(), params, False)
+    assert promoted['changed'] and promoted['digest'] == digest
+    copied = signature_info.run(client(), info_params('%s/sig/gate-prod:prod' % harness.open.host, [pem_public(team_key)]), False)
+    assert copied['verified']  # the signatures came along (referrers: true) and verify on the target
+
+
+def test_registry_sync_verify_blocks_the_unsigned_tag_and_copies_the_signed(harness, team_key):
+    from ansible_collections.oci.registry.plugins.modules import registry_sync
+    from ansible_collections.oci.registry.plugins.module_utils.operations._sync import SyncFailedError
+    push_image(harness.open, 'sig/gate-sync', ['signed', 'unsigned-tag'], content='one\n')
+    push_image(harness.open, 'sig/gate-sync', ['unsigned-tag'], content='two\n')
+    registry_sign.run(client(), sign_params(['%s/sig/gate-sync:signed' % harness.open.host], team_key), False)
+    params = {'repositories': [{'source': '%s/sig/gate-sync' % harness.open.host, 'target': '%s/sig/gate-sync-mirror' % harness.open.host,
+                                'tags': None, 'platforms': None, 'referrers': None, 'prune': None}],
+              'platforms': None, 'referrers': True, 'prune': False, 'prune_max': 10, 'immutable': [], 'workers': 2, 'keep_going': True,
+              'min_ratelimit_remaining': 0, 'source_auth': None, 'verify': {'keys': [pem_public(team_key)], 'require': 'any', 'min_count': 1}}
+    with pytest.raises(SyncFailedError) as caught:
+        registry_sync.run(client(), params, False)
+    results = {r['tag']: r for r in caught.value.result['results']}
+    assert results['signed']['action'] == 'created'
+    assert results['unsigned-tag']['action'] == 'blocked'
+    assert results['unsigned-tag']['reason'] == ('signature verification failed for %s/sig/gate-sync@%s: 0 valid signatures, 1 required '
+                                                 '(the image has no signatures, in either format)'
+                                                 % (harness.open.host, results['unsigned-tag']['source_digest']))
+    mirror = client()
+    tags = mirror.list_tags(parse_image('%s/sig/gate-sync-mirror' % harness.open.host))
+    assert sorted(tags) == sorted(['signed', ops.signature_tag(results['signed']['source_digest'])])  # with its signature, not the unsigned tag

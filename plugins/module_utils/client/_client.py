@@ -93,7 +93,8 @@ def _not_found_as_missing(ref: ImageReference, reference: t.Optional[str] = None
     try:
         yield
     except NotFoundError as exc:
-        what = '%s@%s' % (ref.name, reference) if reference and reference != ref.reference else str(ref)
+        own = ref.digest or ref.tag  # None for a bare repository (a store's), whose .reference would raise
+        what = '%s%s%s' % (ref.name, '@' if ':' in reference else ':', reference) if reference and reference != own else str(ref)
         codes = '/'.join(exc.codes) or 'HTTP 404'
         raise exc.with_message('image %s not found on registry %s: no such tag, digest or repository (%s)' % (what, ref.registry, codes)) from None
 

@@ -125,6 +125,7 @@ Found = t.Tuple[Verdict, t.Optional[str]]  # a verdict and where the signature i
 
 def read_signatures(client: RegistryClient, ref: ImageReference, digest: str, keys: t.Sequence[PublicKey]) -> t.List[Found]:
     """Every signature of ``digest`` in ``ref``'s repository, both formats, each verified against ``keys``."""
+    ref = ref.with_digest(digest)
     budget = Budget()
     location = ref.with_tag(signature_tag(digest))
     manifest, why = _capped_manifest(client, location)

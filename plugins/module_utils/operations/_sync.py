@@ -144,6 +144,10 @@ def parse_entries(params: t.Mapping[str, t.Any]) -> t.List[Entry]:
     return result
 
 
+# Asked before a tag is copied: why the source image must not be copied (the tag becomes blocked), or None.
+Verifier = t.Callable[[ImageReference, str], t.Optional[str]]
+
+
 @dataclass(frozen=True)
 class Options:
     """Task-level settings of a sync run."""
@@ -264,8 +268,10 @@ class Listing:
 class Sync:
     """One registry_sync task: ``run(entries)`` plans, applies (unless check mode) and returns the result."""
 
-    def __init__(self, target_client: RegistryClient, source_client: RegistryClient, options: Options, check_mode: bool) -> None:
+    def __init__(self, target_client: RegistryClient, source_client: RegistryClient, options: Options, check_mode: bool,
+                 verifier: t.Optional[Verifier] = None) -> None:
         self.target_client, self.source_client = target_client, source_client
+        self.verifier = verifier
         self.options, self.check_mode = options, check_mode
         self.gates: t.Dict[str, RateGate] = {}
         self.stores: t.Dict[t.Tuple[str, str], RegistryRepository] = {}
@@ -387,6 +393,10 @@ class Sync:
             item.action, item.reason = 'skipped', STOPPED
             return
         try:
+            blocked = self.verifier(entry.source, t.cast(str, item.source_digest)) if self.verifier else None
+            if blocked:
+                item.action, item.reason = 'blocked', blocked
+                return
             copied = copy_image(self.source(entry), self.target(entry), t.cast(str, item.source_digest), [t.cast(str, item.tag)],
                                 platforms=entry.platforms or None, context=context)
             item.target_digest = copied.digest
@@ -525,10 +535,14 @@ class SyncFailedError(RegistryError):
         return dict(super().details(), **{k: v for k, v in self.result.items() if k not in ('warnings', 'failed', 'msg')})
 
 
-def sync(target_client: RegistryClient, source_client: RegistryClient, params: t.Mapping[str, t.Any], check_mode: bool) -> t.Dict[str, t.Any]:
-    """registry_sync's whole task: validate everything, then plan and apply; SyncFailedError names each failure."""
+def sync(target_client: RegistryClient, source_client: RegistryClient, params: t.Mapping[str, t.Any], check_mode: bool,
+         verifier: t.Optional[Verifier] = None) -> t.Dict[str, t.Any]:
+    """registry_sync's whole task: validate everything, then plan and apply; SyncFailedError names each failure.
+
+    ``verifier(source, digest)``: why an image must not be copied (its tag is then ``blocked``), or None to copy it.
+    """
     entries, options = parse_entries(params), Options.parse(params)
-    result = Sync(target_client, source_client, options, check_mode).run(entries)
+    result = Sync(target_client, source_client, options, check_mode, verifier).run(entries)
     problems = [r for r in result['results'] if r['action'] in PROBLEMS]
     if problems:
         named = '; '.join('%s%s: %s %s' % (r['target'], ':%s' % r['tag'] if r['tag'] else '', r['action'], r['reason']) for r in problems[:10])
