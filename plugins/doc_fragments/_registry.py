@@ -203,7 +203,7 @@ options:
   verify:
     description:
       - Verify the source image's cosign signatures before anything is written, as M(oci.registry.registry_signature_info)
-        does (both formats, keyed, no transparency log: what C(cosign verify --key K --insecure-ignore-tlog) checks).
+        does (both formats, keyed, without a transparency log, which is what C(cosign verify --key K --insecure-ignore-tlog) checks).
       - M(oci.registry.registry_tag) fails and writes nothing when the signatures do not satisfy the rule;
         M(oci.registry.registry_sync) reports each such tag as C(blocked), with the reason, and copies the others.
       - Costs per image 3 GET requests on a registry without the referrers API (2 with it), plus one per simple-signing layer

@@ -112,8 +112,9 @@ def test_skopeo_payload_claims_are_reported(skopeo_registry):
     assert [(s['docker_reference'], s['annotations'].get('creator')) for s in result['signatures']] == [
         ('registry.example/signatures/tiny:v1', 'containers/image 5.22.1')]
     wrong = info(skopeo_registry, 'vectors/signatures/wrong-digest', os.path.join(SKOPEO, 'keys', 'p256.pub'))
-    assert wrong['signatures'][0]['reason'] == ('signed for another image: the signature claims sha256:eac7d0446ad369e3d22947395b39804b1616de095c89c9c0292adade1aeea73a, '
-                                                'this image is sha256:2e1f5e3138fe56c9d049432f579f374ab526ebcc053e47cd3ed51957f15ed817')
+    assert wrong['signatures'][0]['reason'] == (
+        'signed for another image: the signature claims sha256:eac7d0446ad369e3d22947395b39804b1616de095c89c9c0292adade1aeea73a, '
+        'this image is sha256:2e1f5e3138fe56c9d049432f579f374ab526ebcc053e47cd3ed51957f15ed817')
     tampered = info(skopeo_registry, 'vectors/signatures/tampered', os.path.join(SKOPEO, 'keys', 'p256.pub'))
     assert tampered['signatures'][0]['reason'].startswith('no key given verifies this signature')
     unsigned = info(skopeo_registry, 'vectors/signatures/unsigned', os.path.join(SKOPEO, 'keys', 'p256.pub'))

@@ -11,7 +11,6 @@ runs against an HTTP mock of an OCI 1.1 registry (test_referrers_api_path_with_a
 
 from __future__ import annotations
 
-import base64
 import json
 import typing as t
 
@@ -27,7 +26,7 @@ from ansible_collections.oci.registry.plugins.module_utils.operations import _si
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
 from ansible_collections.oci.registry.plugins.modules import registry_sign, registry_signature_info as signature_info
 
-from harness.seed import PushClient, push_image, push_index
+from harness.seed import PushClient, push_image
 
 
 def pem_public(key) -> str:
@@ -235,7 +234,8 @@ def test_unusable_verification_keys_fail_before_any_request(harness, make, messa
 
 
 @pytest.mark.parametrize('key_text, passphrase, message', [
-    (lambda: pem_private(ec.generate_private_key(ec.SECP256R1()), 'right horse'), 'wrong battery', 'key_content cannot be read: the passphrase does not decrypt it'),
+    (lambda: pem_private(ec.generate_private_key(ec.SECP256R1()), 'right horse'), 'wrong battery',
+     'key_content cannot be read: the passphrase does not decrypt it'),
     (lambda: pem_private(ec.generate_private_key(ec.SECP256R1()), 'right horse'), None, 'key_content is encrypted: set passphrase'),
     (lambda: pem_private(ed25519.Ed25519PrivateKey.generate()).replace('PRIVATE', 'PUBLIC'), None, 'key_content cannot be read'),
     (lambda: pem_public(ec.generate_private_key(ec.SECP256R1())), None, 'key_content cannot be read: it is not a PEM private key'),

@@ -132,8 +132,8 @@ def read_signatures(client: RegistryClient, ref: ImageReference, digest: str, ke
     found = [(Verdict(SIMPLE_SIGNING, reason=why), str(location))] if why else []
     found += _simple_signatures(client, ref, digest, keys, manifest, budget) + _bundle_signatures(client, ref, digest, keys, budget)
     if budget.left < 0:
-        found.append((Verdict(SIMPLE_SIGNING, reason='more than %d signatures: only the first %d were read'
-                                  % (MAX_SIGNATURES, MAX_SIGNATURES)), None))
+        why = 'more than %d signatures: only the first %d were read' % (MAX_SIGNATURES, MAX_SIGNATURES)
+        found.append((Verdict(SIMPLE_SIGNING, reason=why), None))
     return found
 
 
@@ -173,8 +173,8 @@ def _simple_signatures(client: RegistryClient, ref: ImageReference, digest: str,
         if not budget.take():
             break
         if layer.get('mediaType') != SIMPLE_SIGNING_MEDIA_TYPE:
-            found.append((Verdict(SIMPLE_SIGNING, reason='a layer of media type %r is not a simple-signing payload'
-                                      % (layer.get('mediaType'),)), location))
+            why = 'a layer of media type %r is not a simple-signing payload' % (layer.get('mediaType'),)
+            found.append((Verdict(SIMPLE_SIGNING, reason=why), location))
             continue
         payload, why = _payload(client, ref, layer)
         annotations = layer.get('annotations') if isinstance(layer.get('annotations'), dict) else {}
