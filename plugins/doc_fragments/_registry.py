@@ -196,3 +196,35 @@ options:
         description: Retries of failed safe requests to the source registry.
         type: int
 '''
+
+    # The signature gate of registry_tag and registry_sync (and the promote role).
+    VERIFY = r'''
+options:
+  verify:
+    description:
+      - Verify the source image's cosign signatures before anything is written, as M(oci.registry.registry_signature_info)
+        does (both formats, keyed, without a transparency log, which is what C(cosign verify --key K --insecure-ignore-tlog) checks).
+      - M(oci.registry.registry_tag) fails and writes nothing when the signatures do not satisfy the rule;
+        M(oci.registry.registry_sync) reports each such tag as C(blocked), with the reason, and copies the others.
+      - Costs per image 3 GET requests on a registry without the referrers API (2 with it), plus one per simple-signing layer
+        and two per bundle; the keys are parsed once per task. Needs the C(cryptography) Python library where the module runs.
+      - Signatures are checked in the source repository. Use O(referrers=true) to carry them along to the target.
+    type: dict
+    suboptions:
+      keys:
+        description:
+          - Public keys, each a file path or PEM text (C(-----BEGIN PUBLIC KEY-----)).
+          - ECDSA P-256, P-384, P-521, RSA (PKCS#1 v1.5, SHA-256) and plain Ed25519.
+        type: list
+        elements: str
+        required: true
+      require:
+        description: V(any) of the keys, or V(all) of them (each must have signed).
+        type: str
+        choices: [any, all]
+        default: any
+      min_count:
+        description: The number of valid signatures needed.
+        type: int
+        default: 1
+'''

@@ -17,8 +17,9 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
+from ansible_collections.oci.registry.plugins.module_utils.model._signature import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_URLLIB3, URLLIB3_IMPORT_ERROR
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 
@@ -76,6 +77,21 @@ def run_module(module: AnsibleModule, run: Runner) -> None:
     except RegistryError as exc:
         module.fail_json(msg=exc.message, **exc.details())
     module.exit_json(**result)
+
+
+def require_cryptography(module: AnsibleModule) -> None:
+    """Fail cleanly when signatures are asked for and the ``cryptography`` library is missing where the module runs."""
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography', reason='to sign and verify image signatures'),
+                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
+
+
+# The gate's option (registry_tag, registry_sync): verify an image's signatures before anything is written.
+VERIFY_OPTION: t.Dict[str, t.Any] = {'type': 'dict', 'options': {
+    'keys': {'type': 'list', 'elements': 'str', 'required': True, 'no_log': False},
+    'require': {'type': 'str', 'default': 'any', 'choices': ['any', 'all']},
+    'min_count': {'type': 'int', 'default': 1},
+}}
 
 
 # A second set of connection options, for a second registry in one task (registry_tag's source_auth)

@@ -39,6 +39,7 @@ author:
 extends_documentation_fragment:
   - oci.registry._registry
   - oci.registry._registry.source_auth
+  - oci.registry._registry.verify
   - oci.registry._attributes
 attributes:
   check_mode:
@@ -340,15 +341,19 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import check_image, parse_verify
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync import sync
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync_model import DEFAULTS, TAG_DEFAULTS
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import ORDERS, SORTS
 from ansible_collections.oci.registry.plugins.module_utils._module import (
-    CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
+    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module)
 
 
 def run(client, params, check_mode):
-    result = sync(client_with_overrides(client, params['source_auth'], 'source_auth'), client, params, check_mode)
+    rule = parse_verify(params.get('verify'))
+    source_client = client_with_overrides(client, params['source_auth'], 'source_auth')
+    verifier = (lambda ref, digest: check_image(source_client, ref, digest, rule)) if rule else None
+    result = sync(source_client, client, params, check_mode, verifier)
     for message in result.pop('warnings'):
         warn(message)
     return result
@@ -384,9 +389,12 @@ def main():
             keep_going={'type': 'bool', 'default': DEFAULTS['keep_going']},
             min_ratelimit_remaining={'type': 'int', 'default': DEFAULTS['min_ratelimit_remaining']},
             source_auth={'type': 'dict', 'options': CONNECTION_SUBOPTIONS},
+            verify=VERIFY_OPTION,
         ),
         supports_check_mode=True,
     )
+    if module.params['verify']:
+        require_cryptography(module)
     run_module(module, run)
 
 

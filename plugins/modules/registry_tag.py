@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - oci.registry._registry
   - oci.registry._registry.source_auth
+  - oci.registry._registry.verify
   - oci.registry._attributes
 attributes:
   check_mode:
@@ -216,14 +217,16 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image, copy_referrers
+from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import parse_verify, require_verified
 from ansible_collections.oci.registry.plugins.module_utils.operations._tagging import parse_tags, parse_target, plan_tags, target_digests
 from ansible_collections.oci.registry.plugins.module_utils._module import (
-    CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
+    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module)
 
 
 def run(client, params, check_mode):
     source_ref = parse_image(params['source'], 'source')
     tags = parse_tags(params['tags'])
+    rule = parse_verify(params.get('verify'))
     target_ref = parse_target(params['repository'], source_ref)
     source = RegistryRepository(client_with_overrides(client, params['source_auth'], 'source_auth'), source_ref)
     target = RegistryRepository(client, target_ref)
@@ -235,6 +238,7 @@ def run(client, params, check_mode):
     else:
         manifest = source.get_manifest(source_ref.reference)
     digest = source_ref.digest or manifest.digest
+    require_verified(source.client, source_ref, digest, rule)
     results = plan_tags(target, target_ref.name, tags, digest, params['overwrite'], known)
     to_write = [r['tag'] for r in results if r['changed']]
     try:
@@ -264,9 +268,12 @@ def main():
             overwrite={'type': 'bool', 'default': True},
             referrers={'type': 'bool', 'default': False},
             source_auth={'type': 'dict', 'options': CONNECTION_SUBOPTIONS},
+            verify=VERIFY_OPTION,
         ),
         supports_check_mode=True,
     )
+    if module.params['verify']:
+        require_cryptography(module)
     run_module(module, run)
 
 

@@ -34,7 +34,7 @@ PLUGINS = _discover()
 def test_every_plugin_is_discovered():
     names = {name for _kind, name, _path in PLUGINS}
     assert {'registry_manifest_info', 'registry_tag', 'registry_tags_info', 'registry_search_info', 'registry_repo_delete',
-            'registry_login', 'registry_archive', 'digest'} <= names
+            'registry_login', 'registry_archive', 'registry_sign', 'registry_signature_info', 'digest'} <= names
 
 
 def _docs(path):

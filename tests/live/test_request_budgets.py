@@ -318,3 +318,40 @@ def test_search_catalog_with_limit_stops_after_the_first_page(harness):
     assert len(result['repositories']) == 2 and result['source'] == 'catalog'
     assert [(r.method, r.path, r.status) for r in client.log.records] == [
         ('GET', '/v2/', 401), ('GET', '/token', 200), ('GET', '/v2/_catalog', 200)]
+
+
+# registry_signature_info and registry_sign (the gate's verify costs what verify_image costs per image)
+
+def _signature_calls(client, since=0):
+    return [(r.method, r.path.split('/')[-2] if '/blobs/' in r.path or '/referrers/' in r.path else r.path.rsplit('/', 1)[-1][:7], r.status)
+            for r in client.log.records[since:] if r.path != '/v2/']
+
+
+def test_signature_budgets_per_image_without_referrers_api(harness, tmp_path):
+    """Unsigned: 3 GETs after the HEAD (.sig, referrers API 404, fallback tag 404). Signed in both formats: 7 GETs
+    (.sig + its payload, referrers 404 + fallback tag, the bundle referrer + its blob). A signed rerun reads, never writes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from ansible_collections.oci.registry.plugins.modules import registry_sign, registry_signature_info
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    seed_tags(harness.open, 'budget/signed', 1)
+    image = '%s/budget/signed:t00' % harness.open.host
+    info_params = {'image': image, 'keys': [public], 'require': 'any', 'min_count': 1, 'platforms': False}
+    client = RegistryClient(ConnectionOptions(plain_http=True))
+    assert not registry_signature_info.run(client, info_params, False)['verified']
+    assert _signature_calls(client) == [
+        ('HEAD', 't00', 200), ('GET', 'sha256-', 404), ('GET', 'referrers', 404), ('GET', 'sha256-', 404)]
+    sign_params = {'images': [image], 'key': None, 'key_content': private, 'passphrase': None, 'annotations': None}
+    for fmt in ('simplesigning', 'bundle'):
+        registry_sign.run(client, dict(sign_params, format=fmt), False)
+    before = len(client.log)
+    assert registry_signature_info.run(client, info_params, False)['verified']
+    assert [(m, p) for m, p, s in _signature_calls(client, before)] == [
+        ('HEAD', 't00'), ('GET', 'sha256-'), ('GET', 'blobs'), ('GET', 'referrers'), ('GET', 'sha256-'), ('GET', 'sha256:'), ('GET', 'blobs')]
+    for fmt, reads in (('simplesigning', 3), ('bundle', 5)):
+        before = len(client.log)
+        assert registry_sign.run(client, dict(sign_params, format=fmt), False)['results'][0]['action'] == 'unchanged'
+        calls = _signature_calls(client, before)
+        assert len(calls) == reads and {m for m, _p, _s in calls} == {'HEAD', 'GET'}, calls

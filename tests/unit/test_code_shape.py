@@ -30,7 +30,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 MAX_FUNCTION_LINES = 60
-READ_ONLY = ('registry_manifest_info', 'registry_tags_info', 'registry_search_info')
+READ_ONLY = ('registry_manifest_info', 'registry_tags_info', 'registry_search_info', 'registry_signature_info')
 DIGEST_HOME = 'plugins/module_utils/model/_digest.py'
 VENDOR_HOME = 'plugins/module_utils/model/_vendors.py'
 TRANSPORT_BUILDERS = 'plugins/module_utils/client/'

@@ -29,8 +29,8 @@ from ansible_collections.oci.registry.plugins.module_utils.model._reference impo
 from ansible_collections.oci.registry.plugins.module_utils.model._referrers import COSIGN_SUFFIXES, cosign_tag, describe_cosign, fallback_tag, from_index
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import CATALOG_SCOPE, Authenticator, repository_scope
-from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
 from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions, Credentials, RequestAuth
+from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import RequestLog, Transport, read_capped, read_json
 from ._hub import DockerHubAPI, HubAuth, search as hub_search
@@ -94,7 +94,8 @@ def _not_found_as_missing(ref: ImageReference, reference: t.Optional[str] = None
     try:
         yield
     except NotFoundError as exc:
-        what = '%s@%s' % (ref.name, reference) if reference and reference != ref.reference else str(ref)
+        own = ref.digest or ref.tag  # None for a bare repository (a store's), whose .reference would raise
+        what = '%s%s%s' % (ref.name, '@' if ':' in reference else ':', reference) if reference and reference != own else str(ref)
         codes = '/'.join(exc.codes) or 'HTTP 404'
         raise exc.with_message('image %s not found on registry %s: no such tag, digest or repository (%s)' % (what, ref.registry, codes)) from None
 
@@ -181,15 +182,15 @@ class RegistryClient:
             return Descriptor(manifest.digest, manifest.media_type, manifest.size, ratelimit)
         return Descriptor(digest, media_type, int(length) if length and length.isdigit() else None, ratelimit)
 
-    def get_manifest(self, ref: ImageReference, reference: t.Optional[str] = None) -> Manifest:
-        """GET a manifest's exact bytes; by digest the bytes are verified against it."""
+    def get_manifest(self, ref: ImageReference, reference: t.Optional[str] = None, cap: int = MAX_MANIFEST_SIZE) -> Manifest:
+        """GET a manifest's exact bytes; by digest the bytes are verified against it. ResponseTooLargeError past ``cap`` bytes."""
         reference = reference or ref.reference
         transport = self.transport(ref)
         with _not_found_as_missing(ref, reference):
             response = transport.request('GET', _manifest_path(ref, reference), scopes=[repository_scope(ref.repository, 'pull')],
                                          headers={'Accept': ACCEPT}, stream=True, operation='GET manifest %s' % ref,
                                          repository=ref.repository)
-        raw = read_capped(response, MAX_MANIFEST_SIZE, 'manifest of %s' % ref)
+        raw = read_capped(response, cap, 'manifest of %s' % ref)
         if ':' in reference:
             verify_digest(raw, reference, 'manifest %s@%s' % (ref.name, reference))
             digest = reference
@@ -237,12 +238,21 @@ class RegistryClient:
 
     def put_manifest(self, ref: ImageReference, raw: bytes, media_type: str) -> str:
         """PUT exact manifest bytes under ref's tag or digest; returns the digest of the bytes."""
+        self._put_manifest(ref, raw, media_type)
+        return compute_digest(raw)
+
+    def put_referrer(self, ref: ImageReference, raw: bytes, media_type: str) -> bool:
+        """PUT a manifest that has a ``subject`` (by its digest); True when the registry indexed the subject itself
+        (``OCI-Subject`` answered), False when the client must add it to the ``sha256-<hex>`` fallback tag."""
+        return bool(self._put_manifest(ref.with_digest(compute_digest(raw)), raw, media_type).headers.get('OCI-Subject'))
+
+    def _put_manifest(self, ref: ImageReference, raw: bytes, media_type: str) -> t.Any:
         transport = self.transport(ref)
         response = transport.request('PUT', _manifest_path(ref), scopes=[repository_scope(ref.repository, 'pull,push')],
                                      headers={'Content-Type': media_type}, data=raw, ok=(200, 201, 202),
                                      operation='PUT manifest %s' % ref, repository=ref.repository)
         response.close()
-        return compute_digest(raw)
+        return response
 
     def delete_manifest(self, ref: ImageReference) -> bool:
         """DELETE a manifest by digest (or tag where supported). False when it was already gone."""

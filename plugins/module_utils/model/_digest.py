@@ -67,6 +67,27 @@ def compute_digest(data: bytes, algorithm: str = 'sha256') -> str:
     return '%s:%s' % (algorithm, ALGORITHMS[algorithm](data).hexdigest())
 
 
+def raw_hash(data: bytes, algorithm: str = 'sha256') -> bytes:
+    """The hash of raw bytes as bytes (a public key's fingerprint is the base64 of its DER's sha256)."""
+    return ALGORITHMS[algorithm](data).digest()
+
+
+# scrypt parameters a key file may ask for: cosign writes N=2^15..2^17 with r=8, p=1; far larger
+# values would only make a hostile file cost gigabytes of memory.
+MAX_SCRYPT_N = 1 << 20
+MAX_SCRYPT_R = 32
+MAX_SCRYPT_P = 16
+
+
+def scrypt_key(passphrase: bytes, salt: bytes, n: int, r: int, p: int, length: int = 32) -> bytes:
+    """scrypt (RFC 7914), the key derivation of cosign's encrypted key files. ValueError for parameters out of bounds."""
+    if n < 2 or n & (n - 1) or n > MAX_SCRYPT_N or not 0 < r <= MAX_SCRYPT_R or not 0 < p <= MAX_SCRYPT_P:
+        raise ValueError('scrypt parameters N=%s r=%s p=%s are out of bounds (N a power of two up to 2^20, r up to %d, p up to %d)'
+                         % (n, r, p, MAX_SCRYPT_R, MAX_SCRYPT_P))
+    memory = 128 * r * (n + p + 2) + (1 << 20)
+    return hashlib.scrypt(passphrase, salt=salt, n=n, r=r, p=p, maxmem=memory, dklen=length)
+
+
 class DigestCheck:
     """Hash bytes as they pass and compare them with a digest (and a descriptor's size) at the end.
 

@@ -36,11 +36,14 @@ from ._delete import CollateralTagsError, IndexChildError, RepositoryDeleter
 from ._pool import bounded_map
 from ._sync_model import Entry, Options, parse
 from ._sync_plan import (
-    COPIES, ERROR, RATE_LIMIT, REFUSED, Action, Listing, Plan, PruneGroup, Reason, TagPlan,
+    COPIES, ERROR, RATE_LIMIT, REFUSED, UNVERIFIED, Action, Listing, Plan, PruneGroup, Reason, TagPlan,
     compared, immutable_unchanged, initial_tags, over_prune_max, pin_broken, prune_candidates, prune_groups, stopped,
 )
 from ._sync_result import SyncFailedError, shape_result
 from ._tags import rank_tags
+
+# Asked before a tag is copied: why the source image must not be copied (the tag becomes blocked), or None.
+Verifier = t.Callable[[ImageReference, str], t.Optional[str]]
 
 
 class GatedRepository(RegistryRepository):
@@ -63,8 +66,10 @@ class GatedRepository(RegistryRepository):
 class Sync:
     """One registry_sync task: ``plan(entries)`` reads, ``run(entries)`` plans, applies (check mode: dry) and shapes the result."""
 
-    def __init__(self, source_client: RegistryClient, target_client: RegistryClient, options: Options, check_mode: bool) -> None:
+    def __init__(self, source_client: RegistryClient, target_client: RegistryClient, options: Options, check_mode: bool,
+                 verifier: t.Optional[Verifier] = None) -> None:
         self.source_client, self.target_client = source_client, target_client
+        self.verifier = verifier
         self.options, self.check_mode = options, check_mode
         self.gates: t.Dict[str, RateGate] = {}
         self.stores: t.Dict[t.Tuple[str, str], RegistryRepository] = {}
@@ -208,6 +213,9 @@ class Sync:
         if self.halted.is_set():
             return stopped(item)
         try:
+            refused = self.verifier(entry.source, t.cast(str, item.source_digest)) if self.verifier else None
+            if refused:
+                return item.with_outcome(Action.BLOCKED, Reason(UNVERIFIED, refused))
             copied = copy_image(self.source(entry), self.target(entry), t.cast(str, item.source_digest), [t.cast(str, item.tag)],
                                 platforms=entry.platforms or None, context=context)
         except RegistryError as exc:
@@ -272,9 +280,13 @@ class Sync:
         return shape_result(results, stats, list(self.gates.values()), self.referrers_changed, self.target_client)
 
 
-def sync(source_client: RegistryClient, target_client: RegistryClient, params: t.Mapping[str, t.Any], check_mode: bool) -> t.Dict[str, t.Any]:
-    """registry_sync's whole task: validate everything, then plan and apply; SyncFailedError names each failure."""
+def sync(source_client: RegistryClient, target_client: RegistryClient, params: t.Mapping[str, t.Any], check_mode: bool,
+         verifier: t.Optional[Verifier] = None) -> t.Dict[str, t.Any]:
+    """registry_sync's whole task: validate everything, then plan and apply; SyncFailedError names each failure.
+
+    ``verifier(source, digest)``: why an image must not be copied (its tag is then ``blocked``), or None to copy it.
+    """
     entries, options = parse(params)
-    result = Sync(source_client, target_client, options, check_mode).run(entries)
+    result = Sync(source_client, target_client, options, check_mode, verifier).run(entries)
     SyncFailedError.raise_for(result)
     return result

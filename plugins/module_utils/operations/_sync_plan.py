@@ -45,6 +45,7 @@ STOPPED = 'stopped'  # skipped: an earlier failure stopped the run (keep_going i
 PRUNE_MAX = 'prune_max'  # blocked: more tags would go than prune_max allows
 REFUSED = 'refused'  # blocked: the delete planner's refusal (a kept tag shares the digest, an index uses it)
 ERROR = 'error'  # failed: what the registry (or a pin) said
+UNVERIFIED = 'unverified'  # blocked: the source image's signatures do not satisfy verify
 
 STOPPED_TEXT = 'not attempted: an earlier failure stopped the sync (keep_going is false)'
 

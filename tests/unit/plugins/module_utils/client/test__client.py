@@ -32,6 +32,7 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._auth import Aut
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.client._hub import HubAuth
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 BASE = "http://registry.example.com"
@@ -147,6 +148,17 @@ def test_missing_manifest(rsps: FakeHosts, code: str) -> None:
     assert str(exc.value) == ("image registry.example.com/team/app:9.9 not found on registry registry.example.com: "
                               "no such tag, digest or repository (%s)" % code)
     assert exc.value.codes == (code,)
+
+
+def test_no_referrers_of_a_bare_repository_on_a_registry_without_the_api(rsps: FakeHosts) -> None:
+    """A store's reference has no tag or digest; a missing fallback tag is no referrers, not a ValueError from naming it."""
+    _open_registry(rsps)
+    digest = "sha256:" + "a" * 64
+    rsps.get(BASE + "/v2/team/app/referrers/" + digest, status=404, body="404 page not found")
+    rsps.get(BASE + "/v2/team/app/manifests/sha256-" + "a" * 64, status=404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "x"}]})
+    assert _client().list_referrers(ImageReference("registry.example.com", "team/app"), digest) == []
+    with pytest.raises(NotFoundError, match="image registry.example.com/team/app:sha256-a{64} not found"):
+        _client().get_manifest(ImageReference("registry.example.com", "team/app"), "sha256-" + "a" * 64)
 
 
 # HEAD response headers -> the ratelimit the client reports

@@ -20,7 +20,7 @@ from ansible_collections.oci.registry.plugins.module_utils.model._options import
 from ansible_collections.oci.registry.plugins.module_utils.model._referrers import cosign_tag
 from ansible_collections.oci.registry.plugins.module_utils.operations import _archive
 from ansible_collections.oci.registry.plugins.module_utils.stores._layout import LayoutStore, OCILayout, blob_path
-from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 
 NAME = '127.0.0.1:5000/team/app'
 CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json'
