@@ -66,7 +66,7 @@ class GoogleRepository:
         found: t.Dict[str, t.Dict[str, t.Any]] = {}
         try:
             for data in self.pages(self.ref, '/v2/%s/tags/list' % self.ref.repository, [repository_scope(self.ref.repository, 'pull')],
-                                          'list manifests of %s' % self.ref.name):
+                                   'list manifests of %s' % self.ref.name):
                 found.update(google_manifests(data))
         except NotFoundError:
             return {}

@@ -7,7 +7,7 @@
 requests (installed with urllib3, and still what google-auth uses) resolves proxies, the CA bundle
 and ``~/.netrc`` from the environment on every call, which cost more CPU per request than the
 exchange itself. Here the environment is read once per destination (scheme, host, port), the TLS
-context is built once per transport, and each request is one ``urlopen`` on the destination's
+context is built once per transport, and each request is one exchange on the destination's
 pool. Works with urllib3 1.26 and 2.x.
 """
 

@@ -131,7 +131,7 @@ class Transport:
         sent.update(headers or {})
         body, chunked = _body(data, sent)
         try:
-            raw = self.destinations.manager(url).urlopen(
+            raw = self.destinations.manager(url).request(
                 method, url, body=body, headers=sent, retries=self.retry, redirect=False, timeout=self.timeout, chunked=chunked,
                 preload_content=False, decode_content=True, enforce_content_length=True)
             response = Response(raw, SentRequest(method, url, sent), stream)

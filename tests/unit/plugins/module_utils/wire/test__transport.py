@@ -586,7 +586,7 @@ def test_missing_ca_file_is_a_registry_error(tls_server: FaultServer, tmp_path: 
 # --- the environment, read once per destination -----------------------------------------------
 
 def test_netrc_never_replaces_the_authorization_set(server: FaultServer, other_server: FaultServer, tmp_path: pathlib.Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """~/.netrc entries for the registry and for the storage it redirects to are not sent: the auth decides alone."""
     (tmp_path / ".netrc").write_text("machine 127.0.0.1 login netrc-user password netrc-password-1\n")
     (tmp_path / ".netrc").chmod(0o600)
