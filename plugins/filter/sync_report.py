@@ -31,6 +31,13 @@ options:
       - How many shards there are. Without it, the count the reports name; give it so that a run where some shards wrote no
         report at all still lists them as missing.
     type: int
+  run:
+    description:
+      - Keep only the reports whose C(run) is this (reports without C(run) are kept); the shards of the others are listed in
+        C(shards.stale) and, unless this run reported them too, in C(shards.missing).
+      - Without it, reports of more than one C(run) are an error naming the shards of each, so that a report left from an
+        earlier run is never counted as this run's.
+    type: str
 seealso:
   - module: oci.registry.registry_sync
 """
@@ -70,9 +77,11 @@ _value:
       type: bool
       sample: true
     shards:
-      description: C(count), and the shard indexes C(reported), C(missing), C(duplicated), C(failed) and C(partial).
+      description:
+        - C(count), and the shard indexes C(reported), C(missing), C(duplicated), C(failed), C(partial) and C(stale) (reports
+          of another O(run), left out).
       type: dict
-      sample: {"count": 4, "reported": [0, 1, 2, 3], "missing": [], "duplicated": [], "failed": [], "partial": [2]}
+      sample: {"count": 4, "reported": [0, 1, 2, 3], "missing": [], "duplicated": [], "failed": [], "partial": [2], "stale": []}
     repositories:
       description: Repositories the reporting shards owned in all (V(null) when no report says).
       type: int
@@ -114,10 +123,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.oci.registry.plugins.plugin_utils._sync_report import merge
 
 
-def sync_report(reports: t.Any, count: t.Optional[int] = None) -> t.Dict[str, t.Any]:
+def sync_report(reports: t.Any, count: t.Optional[int] = None, run: t.Optional[str] = None) -> t.Dict[str, t.Any]:
     """The filter: one summary; AnsibleFilterError when the reports cannot belong to one run."""
     try:
-        return merge(reports, count)
+        return merge(reports, count, run)
     except ValueError as exc:
         raise AnsibleFilterError('oci.registry.sync_report: %s' % exc) from None
 

@@ -88,9 +88,24 @@ def _shard_row(index: int, report: t.Mapping[str, t.Any], failures: int, sent: i
             'catalog_requests': sum(c.get('requests', 0) for c in (report.get('catalog') or {}).values() if isinstance(c, t.Mapping))}
 
 
-def merge(value: t.Any, count: t.Optional[int] = None) -> t.Dict[str, t.Any]:
+def _current(reports: t.List[t.Mapping[str, t.Any]], run: t.Optional[str]) -> t.Tuple[t.List[t.Mapping[str, t.Any]], t.List[t.Any]]:
+    """The reports of this run, and the shards of reports left from another run (``run`` given); ValueError for a mix without it."""
+    if run is None:
+        runs: t.Dict[str, t.List[t.Any]] = {}
+        for report in reports:
+            if report.get('run') is not None:
+                runs.setdefault(str(report['run']), []).append((report.get('shard') or {}).get('index'))
+        if len(runs) > 1:
+            raise ValueError('the reports come from different runs (%s): remove the old reports, or pass run= to keep only one run' % (
+                '; '.join('run %s: shards %s' % (name, ', '.join(str(i) for i in indexes)) for name, indexes in sorted(runs.items()))))
+        return reports, []
+    kept = [r for r in reports if r.get('run') is None or str(r['run']) == str(run)]
+    return kept, sorted((r.get('shard') or {}).get('index') for r in reports if r.get('run') is not None and str(r['run']) != str(run))
+
+
+def merge(value: t.Any, count: t.Optional[int] = None, run: t.Optional[str] = None) -> t.Dict[str, t.Any]:
     """One summary of registry_sync shard reports; ValueError when they cannot belong to one run."""
-    reports = _reports(value)
+    reports, stale = _current(_reports(value), run)
     count = _count(reports, count) if reports or count is not None else 1
     summary = {action: 0 for action in ACTIONS}
     requests: t.Dict[str, t.Dict[str, int]] = {}
@@ -107,7 +122,9 @@ def merge(value: t.Any, count: t.Optional[int] = None) -> t.Dict[str, t.Any]:
             summary[action] += number if isinstance(number, int) else 0
         rows.append(_shard_row(index, report, len(found), _add_requests(requests, report.get('requests'))))
         _ratelimits(index, report, ratelimit, stops)
-    return _verdict(count, rows, summary, failures, stops, requests, ratelimit)
+    merged = _verdict(count, rows, summary, failures, stops, requests, ratelimit)
+    merged['shards']['stale'] = stale
+    return merged
 
 
 def _verdict(count: int, rows: t.List[t.Dict[str, t.Any]], summary: t.Dict[str, int], failures: t.List[t.Dict[str, t.Any]],

@@ -36,7 +36,8 @@ def test_four_clean_shards() -> None:
     reports = [_report(i, unchanged=5, created=i) for i in (2, 0, 3, 1)]
     merged = sync_report(reports)
     assert merged['ok'] and merged['complete'] and merged['changed']
-    assert merged['shards'] == {'count': 4, 'reported': [0, 1, 2, 3], 'missing': [], 'duplicated': [], 'failed': [], 'partial': []}
+    assert merged['shards'] == {'count': 4, 'reported': [0, 1, 2, 3], 'missing': [], 'duplicated': [], 'failed': [], 'partial': [],
+                                'stale': []}
     assert merged['summary'] == dict(ZERO, unchanged=20, created=6)
     assert merged['repositories'] == 12 and merged['failures'] == [] and merged['rate_limit_stops'] == []
     assert merged['requests'] == {'m.example.com': {'HEAD': 24, 'GET': 4}}
@@ -104,3 +105,18 @@ def test_bad_input(reports: t.Any, count: t.Optional[int], words: t.List[str]) -
     assert str(info.value).startswith('oci.registry.sync_report: ')
     for word in words:
         assert word in str(info.value)
+
+
+def _runs(*pairs: t.Tuple[int, str]) -> t.List[t.Dict[str, t.Any]]:
+    return [dict(_report(index, 3, unchanged=1), run=run) for index, run in pairs]
+
+
+def test_a_report_left_from_another_run_is_stale_with_run() -> None:
+    merged = sync_report(_runs((0, '41'), (1, '42'), (2, '42')), run='42')
+    assert merged['shards']['stale'] == [0] and merged['shards']['missing'] == [0] and not merged['ok']
+    assert merged['summary']['unchanged'] == 2
+
+
+def test_reports_of_two_runs_without_run_are_refused() -> None:
+    with pytest.raises(AnsibleFilterError, match=r'different runs \(run 41: shards 0; run 42: shards 1, 2\)'):
+        sync_report(_runs((0, '41'), (1, '42'), (2, '42')))
