@@ -341,13 +341,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync import sync
+from ansible_collections.oci.registry.plugins.module_utils.operations._sync_model import DEFAULTS, TAG_DEFAULTS
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import ORDERS, SORTS
 from ansible_collections.oci.registry.plugins.module_utils._module import (
     CONNECTION_SUBOPTIONS, client_with_overrides, registry_argspec, run_module)
 
 
 def run(client, params, check_mode):
-    result = sync(client, client_with_overrides(client, params['source_auth'], 'source_auth'), params, check_mode)
+    result = sync(client_with_overrides(client, params['source_auth'], 'source_auth'), client, params, check_mode)
     for message in result.pop('warnings'):
         warn(message)
     return result
@@ -359,8 +360,8 @@ def main():
         'match': {'type': 'str'},
         'exclude': {'type': 'str'},
         'semver': {'type': 'str'},
-        'sort': {'type': 'str', 'default': 'name', 'choices': list(SORTS)},
-        'order': {'type': 'str', 'default': 'asc', 'choices': list(ORDERS)},
+        'sort': {'type': 'str', 'default': TAG_DEFAULTS['sort'], 'choices': list(SORTS)},
+        'order': {'type': 'str', 'default': TAG_DEFAULTS['order'], 'choices': list(ORDERS)},
         'limit': {'type': 'int'},
     }
     entry_suboptions = {
@@ -375,13 +376,13 @@ def main():
         argument_spec=registry_argspec(
             repositories={'type': 'list', 'elements': 'dict', 'required': True, 'options': entry_suboptions},
             platforms={'type': 'list', 'elements': 'str'},
-            referrers={'type': 'bool', 'default': False},
-            prune={'type': 'bool', 'default': False},
-            prune_max={'type': 'int', 'default': 10},
-            immutable={'type': 'list', 'elements': 'str', 'default': []},
-            workers={'type': 'int', 'default': 8},
-            keep_going={'type': 'bool', 'default': True},
-            min_ratelimit_remaining={'type': 'int', 'default': 0},
+            referrers={'type': 'bool', 'default': DEFAULTS['referrers']},
+            prune={'type': 'bool', 'default': DEFAULTS['prune']},
+            prune_max={'type': 'int', 'default': DEFAULTS['prune_max']},
+            immutable={'type': 'list', 'elements': 'str', 'default': list(DEFAULTS['immutable'])},
+            workers={'type': 'int', 'default': DEFAULTS['workers']},
+            keep_going={'type': 'bool', 'default': DEFAULTS['keep_going']},
+            min_ratelimit_remaining={'type': 'int', 'default': DEFAULTS['min_ratelimit_remaining']},
             source_auth={'type': 'dict', 'options': CONNECTION_SUBOPTIONS},
         ),
         supports_check_mode=True,

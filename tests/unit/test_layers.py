@@ -4,7 +4,7 @@
 """plugins/module_utils is cut into layers, and each layer imports only from the layers below it.
 
     model       names, digests, manifests, referrers, errors, vendor facts: pure data, no I/O
-    wire        transport, auth, credentials, auth files: one HTTP conversation with one registry
+    wire        transport, auth, credentials, auth files, rate limits: one HTTP conversation with one registry
     client      RegistryClient and the vendors' own APIs (Docker Hub, Google)
     stores      where images are read and written: a registry repository, an OCI image layout
     operations  what a module does: copy, tagging, tag selection, delete, archive, sync

@@ -29,11 +29,12 @@ from ansible_collections.oci.registry.plugins.module_utils.model._reference impo
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS, VendorEndpoints
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import CATALOG_SCOPE, Authenticator, repository_scope
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
+from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import (
     ConnectionOptions, Credentials, RequestAuth, RequestLog, Transport, read_capped, read_json,
 )
 from ._google import GoogleRepository, google_tag_details
-from ._hub import DockerHubAPI, HubAuth, namespace_repositories, parse_ratelimit, search as hub_search
+from ._hub import DockerHubAPI, HubAuth, namespace_repositories, search as hub_search
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 # This is a private module_utils file of oci.registry: do not use it from other collections.
-"""Docker Hub: its own APIs beside the registry API, and the rate-limit headers its registry sends.
+"""Docker Hub: its own APIs beside the registry API (its rate-limit headers are read in ``wire/_ratelimit.py``).
 
 - Search (``index.docker.io/v1/search``): Docker Hub has no catalog; registry_search_info asks this.
 - The Hub API (``hub.docker.com``): Docker Hub's registry answers 405 to manifest DELETE, so tags
@@ -34,24 +34,6 @@ HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
 HUB_PAGE_SIZE = 100
 HUB_LIST_PAGE_SIZE = 1000  # the repository listing's largest page_size: the fewest requests per namespace
 SEARCH_MAX_PAGE = 100  # the search API's largest n
-
-
-def parse_ratelimit(headers: t.Mapping[str, str]) -> t.Optional[t.Dict[str, t.Any]]:
-    """Docker Hub's ``ratelimit-limit: 100;w=21600`` headers as a dict, or None when absent."""
-    limit, remaining = headers.get('ratelimit-limit'), headers.get('ratelimit-remaining')
-    if not limit and not remaining:
-        return None
-
-    def split(value: t.Optional[str]) -> t.Tuple[t.Optional[int], t.Optional[int]]:
-        if not value:
-            return None, None
-        count, _sep, rest = value.partition(';')
-        window = rest.strip()[2:] if rest.strip().startswith('w=') else ''
-        return (int(count) if count.strip().isdigit() else None, int(window) if window.isdigit() else None)
-
-    lim, window = split(limit)
-    rem, window2 = split(remaining)
-    return {'limit': lim, 'remaining': rem, 'window_seconds': window or window2, 'source': headers.get('docker-ratelimit-source')}
 
 
 # --- search -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Docker Hub's search answer (moby's registry/search_session.go shape), its rate-limit headers and its repository listing."""
+"""Docker Hub's search answer (moby's registry/search_session.go shape) and its repository listing."""
 from __future__ import annotations
 
 import typing as t
@@ -13,7 +13,7 @@ from responses import matchers
 
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.client._hub import (
-    hub_namespace_path, hub_search_query, parse_hub_repositories, parse_hub_search, parse_ratelimit,
+    hub_namespace_path, hub_search_query, parse_hub_repositories, parse_hub_search,
 )
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
@@ -33,16 +33,6 @@ def test_parse_hub_search(data: t.Any, results: t.List[t.Dict[str, t.Any]], page
 @pytest.mark.parametrize('size,page,n', [(25, 1, 25), (1000, 2, 100), (0, 1, 1)])
 def test_hub_search_query_caps_page_size(size: int, page: int, n: int) -> None:
     assert hub_search_query('web', size, page) == [('q', 'web'), ('n', n), ('page', page)]
-
-
-@pytest.mark.parametrize('headers,expected', [
-    ({}, None),
-    ({'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '76;w=21600', 'docker-ratelimit-source': '203.0.113.7'},
-     {'limit': 100, 'remaining': 76, 'window_seconds': 21600, 'source': '203.0.113.7'}),
-    ({'ratelimit-remaining': 'x'}, {'limit': None, 'remaining': None, 'window_seconds': None, 'source': None}),
-])
-def test_parse_ratelimit(headers: t.Dict[str, str], expected: t.Optional[t.Dict[str, t.Any]]) -> None:
-    assert parse_ratelimit(headers) == expected
 
 
 # Docker Hub's repository listing (the Hub API's listNamespaceRepositories: GET /v2/namespaces/{namespace}/repositories,
