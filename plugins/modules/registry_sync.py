@@ -40,7 +40,7 @@ description:
     O(repositories[].exclude), and each is synced to the same path under O(repositories[].target_prefix) on the target
     registry, with the entry's tags, platforms, referrers and prune. A registry that refuses its catalog or has none fails the
     task before anything is written, with an error saying which. RV(catalog) says what listing cost.
-  - B(Shards.) With O(shard), the task is one of O(shard.count) independent runs (AWX job slices, hosts of an inventory):
+  - B(Shards.) With O(shard), the task is one of O(shard.count) independent runs (AWX job slices, hosts of an inventory) -
     every run resolves the same repositories and keeps those whose target repository it owns - shard
     C(sha256(target repository\) % count), the UTF-8 bytes of the normalized name such as C(registry.example.com/mirror/team/app)
     hashed - so it plans, copies and prunes only those. The shards of one count cover every repository exactly once, and a
@@ -220,7 +220,7 @@ options:
     description:
       - Run only this shard's part of the sync - the repositories whose target repository C(sha256 % count) is O(shard.index)
         (see the description). Every shard of one run must get the same O(repositories) and O(shard.count).
-      - Without it the task syncs every repository (the same as V({index: 0, count: 1})).
+      - Without it the task syncs every repository, as shard V(0) of V(1).
     type: dict
     suboptions:
       index:

@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The AWX shard recipe, simulated: examples/sync_shards.yml as 4 concurrent ansible-playbook processes against real registries.
+
+AWX's job slicing gives slice job n (1-based) of ``count`` the inventory's hosts sorted by name, ``hosts[n-1::count]``,
+passes no slice number, and shares no facts between slices: so each process here gets the shipped inventory
+(examples/inventory/sync_shards.yml) limited to its stride, runs the shipped playbook, and writes its own report. The
+source registry holds whole-registry material (repositories sharing layers, tags sharing a digest, repositories the
+patterns leave out); the target's own /metrics count what was written. Checked: the union of the shards' plans is the
+unsharded plan, no repository is planned or written by two shards, a rerun is all unchanged with no write, prune in
+one shard touches none of another shard's repositories, and the merge playbook's summary adds up.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import typing as t
+
+import pytest
+import yaml
+
+from conftest import BIN_DIR, COLLECTION_ROOT
+from harness.seed import push_image
+
+from ansible_collections.oci.registry.plugins.module_utils.operations._shards import shard_of
+
+SHARDS = 4
+PREFIX = 'mirror'
+TEAM = ['team/app%02d' % n for n in range(12)]
+TOOLS = ['tools/cli%d' % n for n in range(3)]
+LEFT_OUT = ['team/legacy-old', 'other/thing']  # excluded, and not included
+PLAYBOOK = os.path.join(COLLECTION_ROOT, 'examples', 'sync_shards.yml')
+MERGE = os.path.join(COLLECTION_ROOT, 'examples', 'sync_shards_report.yml')
+INVENTORY = os.path.join(COLLECTION_ROOT, 'examples', 'inventory', 'sync_shards.yml')
+
+
+def awx_slices(inventory: str, count: int) -> t.List[t.List[str]]:
+    """The hosts of each slice job, as AWX computes them: hosts sorted by name, slice n gets hosts[n-1::count]."""
+    with open(inventory, encoding='utf-8') as handle:
+        hosts = sorted(yaml.safe_load(handle)['mirror_shards']['hosts'])
+    return [hosts[n - 1::count] for n in range(1, count + 1)]
+
+
+@pytest.fixture(scope='module')
+def registries(harness):
+    source, target = harness.add_registry('shards-src'), harness.add_registry('shards-dst')
+    for n, name in enumerate(TEAM):  # three base layers shared across repositories; 1.1 and latest one image
+        base = 'shared base layer %d\n' % (n % 3)
+        push_image(source, name, '1.0', content=base, labels={'build': name + '-1.0'})
+        push_image(source, name, ['1.1', 'latest'], content=base, labels={'build': name + '-1.1'})
+    for name in TOOLS + LEFT_OUT:
+        push_image(source, name, '1.0', content='tools layer\n', labels={'build': name})
+    return source, target
+
+
+@pytest.fixture(scope='module')
+def recipe(ansible_env, registries, tmp_path_factory):
+    return Recipe(ansible_env, registries[0], registries[1], str(tmp_path_factory.mktemp('reports')))
+
+
+class Recipe:
+    """Runs the shipped playbooks the way AWX would: one process per slice, side by side."""
+
+    def __init__(self, env: t.Dict[str, str], source: t.Any, target: t.Any, report_dir: str) -> None:
+        self.env = dict(env, OCI_REGISTRY_PLAIN_HTTP='true')  # both harness registries are plain HTTP; the playbook has no TLS options
+        self.source, self.target, self.report_dir = source, target, report_dir
+
+    def extra(self, **more: t.Any) -> t.Dict[str, t.Any]:
+        return dict({'mirror_source': self.source.host, 'mirror_target': self.target.host, 'mirror_include': ['team/**', 'tools/*'],
+                     'mirror_exclude': ['team/legacy-*'], 'mirror_prefix': PREFIX, 'mirror_report_dir': self.report_dir,
+                     'mirror_run': 'test'}, **more)
+
+    def start(self, limit: t.List[str], check: bool = False, **extra: t.Any) -> subprocess.Popen:
+        args = [os.path.join(BIN_DIR, 'ansible-playbook'), '-i', INVENTORY, PLAYBOOK, '--limit', ','.join(limit),
+                '-e', json.dumps(self.extra(**extra))]
+        if check:
+            args.append('--check')
+        return subprocess.Popen(args, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def slices(self, check: bool = False, only: t.Optional[t.List[int]] = None, **extra: t.Any) -> t.Dict[int, t.Dict[str, t.Any]]:
+        """Every AWX slice as its own concurrent process; the reports they wrote, by shard index."""
+        for old in glob.glob(os.path.join(self.report_dir, 'shard-*.json')):
+            os.unlink(old)
+        slices = awx_slices(INVENTORY, SHARDS)
+        procs = [self.start(hosts, check, **extra) for n, hosts in enumerate(slices) if only is None or n in only]
+        for proc in procs:
+            out, _ = proc.communicate(timeout=120)
+            assert proc.returncode == 0, out[-5000:]
+        return self.reports()
+
+    def reports(self) -> t.Dict[int, t.Dict[str, t.Any]]:
+        found = {}
+        for path in glob.glob(os.path.join(self.report_dir, 'shard-*.json')):
+            with open(path, encoding='utf-8') as handle:
+                report = json.load(handle)
+            found[report['shard']['index']] = report
+        return found
+
+    def unsharded(self, check: bool = True, **extra: t.Any) -> t.Dict[str, t.Any]:
+        """The same playbook as one process and one shard of one (extra vars win over the inventory's)."""
+        for old in glob.glob(os.path.join(self.report_dir, 'shard-*.json')):
+            os.unlink(old)
+        proc = self.start(['shard-0'], check, shard_count=1, shard_index=0, **extra)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out[-5000:]
+        return self.reports()[0]
+
+
+def plan(report: t.Dict[str, t.Any]) -> t.Set[t.Tuple[str, str, str]]:
+    return {(r['target'], r['tag'], r['action']) for r in report['results']}
+
+
+def repositories(report: t.Dict[str, t.Any]) -> t.Set[str]:
+    return {r['target'] for r in report['results']}
+
+
+def writes(registry: t.Any) -> t.Dict[str, int]:
+    """Manifest PUTs and DELETEs, and blob upload sessions, from the registry's own /metrics."""
+    counts = {'manifest_put': 0, 'manifest_delete': 0, 'upload': 0}
+    for line in registry.metrics().splitlines():
+        if not line.startswith('registry_http_requests_total{'):
+            continue
+        value, lower = int(float(line.rsplit(' ', 1)[1])), line.lower()
+        if 'handler="manifest"' in line and 'method="put"' in lower:
+            counts['manifest_put'] += value
+        if 'handler="manifest"' in line and 'method="delete"' in lower:
+            counts['manifest_delete'] += value
+        if 'handler="blob_upload"' in line and 'method="post"' in lower:
+            counts['upload'] += value
+    return counts
+
+
+def target_tags(registry: t.Any, repository: str) -> t.List[str]:
+    from harness.seed import PushClient  # pylint: disable=import-outside-toplevel
+    client = PushClient(registry.url)
+    try:
+        response = client.request('GET', '%s/v2/%s/tags/list' % (registry.url, repository), 'repository:%s:pull' % repository, (200,))
+        return sorted(response.json().get('tags') or [])
+    finally:
+        client.close()
+
+
+EXPECTED = {'%s/%s/%s' % ('{target}', PREFIX, name) for name in TEAM + TOOLS}
+
+
+def test_awx_slices_of_the_shipped_inventory():
+    assert awx_slices(INVENTORY, 4) == [['shard-0'], ['shard-1'], ['shard-2'], ['shard-3']]
+    assert awx_slices(INVENTORY, 3) == [['shard-0', 'shard-3'], ['shard-1'], ['shard-2']]
+
+
+def test_shards_plan_sync_rerun_and_prune(recipe, registries):
+    source, target = registries
+    expected = {name.replace('{target}', target.host) for name in EXPECTED}
+
+    # 1. The unsharded plan, in check mode, one process.
+    whole = recipe.unsharded()
+    assert repositories(whole) == expected and whole['shard'] == {'index': 0, 'count': 1, 'repositories': 15, 'total_repositories': 15}
+    assert whole['catalog'][source.host]['matched'] == 15 and whole['catalog'][source.host]['listed'] == 17
+    assert {action for _target, _tag, action in plan(whole)} == {'created'}
+
+    # 2. The four shards' plans, in check mode, concurrently: their union is the unsharded plan, and they do not overlap.
+    before = writes(target)
+    checked = recipe.slices(check=True)
+    assert sorted(checked) == [0, 1, 2, 3]
+    assert set().union(*(plan(r) for r in checked.values())) == plan(whole)
+    owned = {index: repositories(report) for index, report in checked.items()}
+    assert sum(len(names) for names in owned.values()) == len(expected)
+    for index, names in owned.items():
+        assert all(shard_of(name, SHARDS) == index for name in names)
+        assert checked[index]['shard'] == {'index': index, 'count': 4, 'repositories': len(names), 'total_repositories': 15}
+    assert writes(target) == before  # check mode wrote nothing
+
+    # 3. The real run: the same plan, every tag written exactly once over all shards.
+    synced = recipe.slices()
+    assert set().union(*(plan(r) for r in synced.values())) == plan(whole)
+    after = writes(target)
+    assert after['manifest_put'] - before['manifest_put'] == len(plan(whole)) == 12 * 3 + 3
+    assert after['manifest_delete'] == before['manifest_delete']
+
+    # 4. A rerun: all unchanged, nothing written.
+    rerun = recipe.slices()
+    assert {action for r in rerun.values() for _t, _tag, action in plan(r)} == {'unchanged'}
+    assert writes(target) == after
+
+    # 5. Prune: a target-only tag in one repository of every shard; shard 1 alone prunes, and only its own.
+    extra = {}
+    for index, names in sorted(owned.items()):
+        name = sorted(names)[0].split('/', 1)[1]
+        push_image(target, name, '0.9', content='only on the mirror\n', labels={'shard': str(index)})
+        extra[index] = name
+    pruned = recipe.slices(only=[1], mirror_prune=True)
+    assert [(r['target'], r['tag']) for r in pruned[1]['results'] if r['action'] == 'pruned'] == [('%s/%s' % (target.host, extra[1]), '0.9')]
+    for index, name in extra.items():
+        assert ('0.9' in target_tags(target, name)) is (index != 1), (index, name)
+    everywhere = recipe.slices(mirror_prune=True)
+    assert sorted(r['target'] for report in everywhere.values() for r in report['results'] if r['action'] == 'pruned') == sorted(
+        '%s/%s' % (target.host, extra[i]) for i in (0, 2, 3))
+    assert all('0.9' not in target_tags(target, name) for name in extra.values())
+
+
+def test_merge_playbook_sums_the_shards(recipe, ansible_env):
+    reports = recipe.slices(check=True)
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), MERGE, '-e', json.dumps(
+        {'mirror_report_dir': recipe.report_dir, 'mirror_shard_count': SHARDS, 'mirror_run': 'test'})],
+        env=ansible_env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    with open(os.path.join(recipe.report_dir, 'summary.json'), encoding='utf-8') as handle:
+        summary = json.load(handle)
+    assert summary['ok'] and summary['complete'] and summary['shards']['missing'] == []
+    assert summary['repositories'] == 15
+    assert sum(summary['summary'].values()) == sum(len(r['results']) for r in reports.values()) == 39
+
+    # A shard that did not run this time: its report is gone, the merge says so and fails.
+    os.unlink(os.path.join(recipe.report_dir, 'shard-2.json'))
+    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), MERGE, '-e', json.dumps(
+        {'mirror_report_dir': recipe.report_dir, 'mirror_shard_count': SHARDS})], env=ansible_env, capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and 'missing shards [2]' in proc.stdout, proc.stdout[-4000:]
