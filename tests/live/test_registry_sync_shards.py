@@ -29,7 +29,6 @@ from harness.seed import push_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._shards import shard_of
 
 SHARDS = 4
-PREFIX = 'mirror'
 TEAM = ['team/app%02d' % n for n in range(12)]
 TOOLS = ['tools/cli%d' % n for n in range(3)]
 LEFT_OUT = ['team/legacy-old', 'other/thing']  # excluded, and not included
@@ -57,6 +56,20 @@ def registries(harness):
     return source, target
 
 
+def spread_prefix(target_host: str) -> str:
+    """A target_prefix under which every shard owns at least two repositories.
+
+    The shard of a repository hashes its full target name, and the harness's port is new each run, so with 15
+    repositories a shard could own none; the prefix is chosen (the first that spreads them) so that every run checks
+    four working shards.
+    """
+    for prefix in ['mirror'] + ['mirror%d' % n for n in range(1, 200)]:
+        owners = [shard_of('%s/%s/%s' % (target_host, prefix, name), SHARDS) for name in TEAM + TOOLS]
+        if min(owners.count(index) for index in range(SHARDS)) >= 2:
+            return prefix
+    raise AssertionError('no prefix spreads the repositories over %d shards' % SHARDS)
+
+
 @pytest.fixture(scope='module')
 def recipe(ansible_env, registries, tmp_path_factory):
     return Recipe(ansible_env, registries[0], registries[1], str(tmp_path_factory.mktemp('reports')))
@@ -68,10 +81,12 @@ class Recipe:
     def __init__(self, env: t.Dict[str, str], source: t.Any, target: t.Any, report_dir: str) -> None:
         self.env = dict(env, OCI_REGISTRY_PLAIN_HTTP='true')  # both harness registries are plain HTTP; the playbook has no TLS options
         self.source, self.target, self.report_dir = source, target, report_dir
+        self.prefix = spread_prefix(target.host)
+        self.expected = {'%s/%s/%s' % (target.host, self.prefix, name) for name in TEAM + TOOLS}
 
     def extra(self, **more: t.Any) -> t.Dict[str, t.Any]:
         return dict({'mirror_source': self.source.host, 'mirror_target': self.target.host, 'mirror_include': ['team/**', 'tools/*'],
-                     'mirror_exclude': ['team/legacy-*'], 'mirror_prefix': PREFIX, 'mirror_report_dir': self.report_dir,
+                     'mirror_exclude': ['team/legacy-*'], 'mirror_prefix': self.prefix, 'mirror_report_dir': self.report_dir,
                      'mirror_run': 'test'}, **more)
 
     def start(self, limit: t.List[str], check: bool = False, **extra: t.Any) -> subprocess.Popen:
@@ -119,7 +134,7 @@ def repositories(report: t.Dict[str, t.Any]) -> t.Set[str]:
 
 
 def writes(registry: t.Any) -> t.Dict[str, int]:
-    """Manifest PUTs and DELETEs, and blob upload sessions, from the registry's own /metrics."""
+    """Manifest PUTs, manifest DELETEs that deleted, and blob upload sessions, from the registry's own /metrics."""
     counts = {'manifest_put': 0, 'manifest_delete': 0, 'upload': 0}
     for line in registry.metrics().splitlines():
         if not line.startswith('registry_http_requests_total{'):
@@ -127,7 +142,7 @@ def writes(registry: t.Any) -> t.Dict[str, int]:
         value, lower = int(float(line.rsplit(' ', 1)[1])), line.lower()
         if 'handler="manifest"' in line and 'method="put"' in lower:
             counts['manifest_put'] += value
-        if 'handler="manifest"' in line and 'method="delete"' in lower:
+        if 'handler="manifest"' in line and 'method="delete"' in lower and 'code="202"' in line:  # done (a refused DELETE by tag is not)
             counts['manifest_delete'] += value
         if 'handler="blob_upload"' in line and 'method="post"' in lower:
             counts['upload'] += value
@@ -144,78 +159,89 @@ def target_tags(registry: t.Any, repository: str) -> t.List[str]:
         client.close()
 
 
-EXPECTED = {'%s/%s/%s' % ('{target}', PREFIX, name) for name in TEAM + TOOLS}
-
-
 def test_awx_slices_of_the_shipped_inventory():
     assert awx_slices(INVENTORY, 4) == [['shard-0'], ['shard-1'], ['shard-2'], ['shard-3']]
     assert awx_slices(INVENTORY, 3) == [['shard-0', 'shard-3'], ['shard-1'], ['shard-2']]
 
 
-def test_shards_plan_sync_rerun_and_prune(recipe, registries):
-    source, target = registries
-    expected = {name.replace('{target}', target.host) for name in EXPECTED}
+@pytest.fixture(scope='module')
+def runs(recipe, registries):
+    """The recipe's phases once, in order: the unsharded plan, the shards' plans, the sync, the rerun (with the registry's writes)."""
+    target = registries[1]
+    found: t.Dict[str, t.Any] = {'whole': recipe.unsharded()}
+    found['before'] = writes(target)
+    found['checked'] = recipe.slices(check=True)
+    found['after_check'] = writes(target)
+    found['synced'] = recipe.slices()
+    found['after_sync'] = writes(target)
+    found['rerun'] = recipe.slices()
+    found['after_rerun'] = writes(target)
+    return found
 
-    # 1. The unsharded plan, in check mode, one process.
-    whole = recipe.unsharded()
-    assert repositories(whole) == expected and whole['shard'] == {'index': 0, 'count': 1, 'repositories': 15, 'total_repositories': 15}
+
+def test_union_of_the_shards_is_the_unsharded_plan(runs, recipe, registries):
+    source = registries[0]
+    whole, checked = runs['whole'], runs['checked']
+    assert repositories(whole) == recipe.expected
+    assert whole['shard'] == {'index': 0, 'count': 1, 'repositories': 15, 'total_repositories': 15}
     assert whole['catalog'][source.host]['matched'] == 15 and whole['catalog'][source.host]['listed'] == 17
     assert {action for _target, _tag, action in plan(whole)} == {'created'}
-
-    # 2. The four shards' plans, in check mode, concurrently: their union is the unsharded plan, and they do not overlap.
-    before = writes(target)
-    checked = recipe.slices(check=True)
     assert sorted(checked) == [0, 1, 2, 3]
     assert set().union(*(plan(r) for r in checked.values())) == plan(whole)
     owned = {index: repositories(report) for index, report in checked.items()}
-    assert sum(len(names) for names in owned.values()) == len(expected)
+    assert sum(len(names) for names in owned.values()) == 15  # no repository in two shards
     for index, names in owned.items():
         assert all(shard_of(name, SHARDS) == index for name in names)
         assert checked[index]['shard'] == {'index': index, 'count': 4, 'repositories': len(names), 'total_repositories': 15}
-    assert writes(target) == before  # check mode wrote nothing
+    assert runs['after_check'] == runs['before']  # check mode wrote nothing
 
-    # 3. The real run: the same plan, every tag written exactly once over all shards.
-    synced = recipe.slices()
-    assert set().union(*(plan(r) for r in synced.values())) == plan(whole)
-    after = writes(target)
-    assert after['manifest_put'] - before['manifest_put'] == len(plan(whole)) == 12 * 3 + 3
+
+def test_every_tag_is_written_once_over_all_shards(runs):
+    synced, before, after = runs['synced'], runs['before'], runs['after_sync']
+    assert set().union(*(plan(r) for r in synced.values())) == plan(runs['whole'])
+    assert after['manifest_put'] - before['manifest_put'] == len(plan(runs['whole'])) == 12 * 3 + 3
     assert after['manifest_delete'] == before['manifest_delete']
-
-    # 4. A rerun: all unchanged, nothing written.
-    rerun = recipe.slices()
-    assert {action for r in rerun.values() for _t, _tag, action in plan(r)} == {'unchanged'}
-    assert writes(target) == after
-
-    # 5. Prune: a target-only tag in one repository of every shard; shard 1 alone prunes, and only its own.
-    extra = {}
-    for index, names in sorted(owned.items()):
-        name = sorted(names)[0].split('/', 1)[1]
-        push_image(target, name, '0.9', content='only on the mirror\n', labels={'shard': str(index)})
-        extra[index] = name
-    pruned = recipe.slices(only=[1], mirror_prune=True)
-    assert [(r['target'], r['tag']) for r in pruned[1]['results'] if r['action'] == 'pruned'] == [('%s/%s' % (target.host, extra[1]), '0.9')]
-    for index, name in extra.items():
-        assert ('0.9' in target_tags(target, name)) is (index != 1), (index, name)
-    everywhere = recipe.slices(mirror_prune=True)
-    assert sorted(r['target'] for report in everywhere.values() for r in report['results'] if r['action'] == 'pruned') == sorted(
-        '%s/%s' % (target.host, extra[i]) for i in (0, 2, 3))
-    assert all('0.9' not in target_tags(target, name) for name in extra.values())
+    for index, report in synced.items():
+        assert repositories(report) == repositories(runs['checked'][index])
 
 
-def test_merge_playbook_sums_the_shards(recipe, ansible_env):
-    reports = recipe.slices(check=True)
-    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), MERGE, '-e', json.dumps(
-        {'mirror_report_dir': recipe.report_dir, 'mirror_shard_count': SHARDS, 'mirror_run': 'test'})],
-        env=ansible_env, capture_output=True, text=True, check=False)
+def test_a_rerun_is_all_unchanged_and_writes_nothing(runs):
+    assert {action for r in runs['rerun'].values() for _t, _tag, action in plan(r)} == {'unchanged'}
+    assert runs['after_rerun'] == runs['after_sync']
+
+
+def test_merge_playbook_sums_the_shards(runs, recipe, ansible_env):
+    def merge(**extra: t.Any) -> subprocess.CompletedProcess:
+        return subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), MERGE, '-e', json.dumps(
+            dict({'mirror_report_dir': recipe.report_dir, 'mirror_shard_count': SHARDS}, **extra))],
+            env=ansible_env, capture_output=True, text=True, check=False)
+
+    proc = merge(mirror_run='test')
     assert proc.returncode == 0, proc.stdout[-4000:]
     with open(os.path.join(recipe.report_dir, 'summary.json'), encoding='utf-8') as handle:
         summary = json.load(handle)
-    assert summary['ok'] and summary['complete'] and summary['shards']['missing'] == []
-    assert summary['repositories'] == 15
-    assert sum(summary['summary'].values()) == sum(len(r['results']) for r in reports.values()) == 39
+    assert summary['ok'] and summary['complete'] and summary['shards']['missing'] == [] and not summary['changed']
+    assert summary['repositories'] == 15 and summary['summary']['unchanged'] == 39
+    assert sum(sum(m.values()) for m in summary['requests'].values()) == sum(row['requests'] for row in summary['per_shard']) > 0
+    assert all(row['catalog_requests'] >= 1 for row in summary['per_shard'])  # every shard lists the catalog itself
 
     # A shard that did not run this time: its report is gone, the merge says so and fails.
     os.unlink(os.path.join(recipe.report_dir, 'shard-2.json'))
-    proc = subprocess.run([os.path.join(BIN_DIR, 'ansible-playbook'), MERGE, '-e', json.dumps(
-        {'mirror_report_dir': recipe.report_dir, 'mirror_shard_count': SHARDS})], env=ansible_env, capture_output=True, text=True, check=False)
+    proc = merge()
     assert proc.returncode != 0 and 'missing shards [2]' in proc.stdout, proc.stdout[-4000:]
+
+
+def test_prune_in_one_shard_touches_only_its_own_repositories(runs, recipe, registries):
+    target = registries[1]
+    extra = {}  # a target-only tag in one repository of every shard
+    for index, report in sorted(runs['checked'].items()):
+        name = sorted(repositories(report))[0].split('/', 1)[1]
+        push_image(target, name, '0.9', content='only on the mirror\n', labels={'shard': str(index)})
+        extra[index] = name
+    before = writes(target)
+    pruned = recipe.slices(only=[1], mirror_prune=True)
+    assert sorted(pruned) == [1]
+    assert [(r['target'], r['tag']) for r in pruned[1]['results'] if r['action'] == 'pruned'] == [('%s/%s' % (target.host, extra[1]), '0.9')]
+    for index, name in extra.items():
+        assert ('0.9' in target_tags(target, name)) is (index != 1), (index, name)
+    assert writes(target)['manifest_delete'] - before['manifest_delete'] == 1
