@@ -11,7 +11,8 @@ seeded in well under a second by pushing one image and copying its repository tr
 layout N-1 times (harness.seed.clone_repository_on_disk). One whole-registry entry (include ['bench/**']) plans them
 into a target registry in check mode, twice: against an empty target (every tag created: the plan a first mirror
 makes) and against a target already in step (every tag unchanged: the plan of every later run). Each shard runs in its
-own process with its own client, as an AWX slice job would; the 4 shards run side by side. Times are wall clock of
+own process with its own client, as an AWX slice job would; the 4 shards run side by side (on this machine's cores),
+then one after another (each with the machine to itself, as each would on its own execution node). Times are wall clock of
 the sync call (validation, catalog listing, plan, dry copy walk); requests are the client's own count.
 
 No peer: skopeo sync plans nothing it does not copy. Self-contained (no _bench.py) so that it runs on any tree.
@@ -63,10 +64,11 @@ def plan_shard(source_host: str, target_host: str, index: int, count: int, repos
             'repositories': result['shard']['repositories'], 'actions': actions}
 
 
-def run_shards(source: t.Any, target: t.Any, count: int, repositories: int) -> t.Tuple[float, t.List[t.Dict[str, t.Any]]]:
-    """All shards of ``count`` side by side, one process each; (wall seconds, per-shard rows)."""
+def run_shards(source: t.Any, target: t.Any, count: int, repositories: int, side_by_side: bool = True
+               ) -> t.Tuple[float, t.List[t.Dict[str, t.Any]]]:
+    """All shards of ``count``, one process each, side by side or one after another; (wall seconds, per-shard rows)."""
     start = time.perf_counter()
-    with concurrent.futures.ProcessPoolExecutor(max_workers=count) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=count if side_by_side else 1) as pool:
         futures = [pool.submit(plan_shard, source.host, target.host, index, count, repositories) for index in range(count)]
         rows = [future.result() for future in futures]
     return time.perf_counter() - start, rows
@@ -83,18 +85,19 @@ def main() -> int:
         for label in ('empty target (first mirror)', 'target in step (later runs)'):
             if label.startswith('target in step'):
                 seed(target, args.repositories, under='mirror')
-            for count in SHARD_COUNTS:
-                wall, rows = run_shards(source, target, count, args.repositories)
-                line = {'scenario': 'plan %d repositories, %s, %d shard%s' % (args.repositories, label, count, 's' if count > 1 else ''),
+            for count, side_by_side in ((1, True), (4, True), (4, False)):
+                wall, rows = run_shards(source, target, count, args.repositories, side_by_side)
+                how = '' if count == 1 else ' side by side' if side_by_side else ' one after another (each alone, as on its own node)'
+                line = {'scenario': 'plan %d repositories, %s, %d shard%s%s' % (args.repositories, label, count, 's' if count > 1 else '', how),
                         'wall_seconds': round(wall, 2), 'seeded_seconds': round(seeded, 2), 'shards': rows}
-                print(json.dumps(line) if args.json else _readable(line))
+                print(json.dumps(line) if args.json else _readable(line), flush=True)
     return 0
 
 
 def _readable(line: t.Dict[str, t.Any]) -> str:
     rows = '\n'.join('    shard %(index)d: %(repositories)d repositories, %(seconds).2f s, %(requests)d requests '
                      '(%(catalog_requests)d listing the catalog), %(actions)s' % row for row in line['shards'])
-    return '%s: %.2f s wall\n%s' % (line['scenario'], line['wall_seconds'], rows)
+    return '%s: %.2f s wall (seeding took %.2f s)\n%s' % (line['scenario'], line['wall_seconds'], line['seeded_seconds'], rows)
 
 
 if __name__ == '__main__':
