@@ -26,7 +26,12 @@ import yaml
 from conftest import BIN_DIR, COLLECTION_ROOT
 from harness.seed import push_image
 
+from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, PermissionDeniedError
 from ansible_collections.oci.registry.plugins.module_utils.operations._shards import shard_of
+from ansible_collections.oci.registry.plugins.module_utils.wire._transport import ConnectionOptions
+from ansible_collections.oci.registry.plugins.modules import registry_sync
+from stress import module_params
 
 SHARDS = 4
 TEAM = ['team/app%02d' % n for n in range(12)]
@@ -184,7 +189,8 @@ def test_union_of_the_shards_is_the_unsharded_plan(runs, recipe, registries):
     whole, checked = runs['whole'], runs['checked']
     assert repositories(whole) == recipe.expected
     assert whole['shard'] == {'index': 0, 'count': 1, 'repositories': 15, 'total_repositories': 15}
-    assert whole['catalog'][source.host]['matched'] == 15 and whole['catalog'][source.host]['listed'] == 17
+    # the listing's cost: the ping and one catalog page (17 names; distribution sends up to 1000 a page)
+    assert whole['catalog'] == {source.host: {'api': 'catalog', 'listed': 17, 'matched': 15, 'requests': 2}}
     assert {action for _target, _tag, action in plan(whole)} == {'created'}
     assert sorted(checked) == [0, 1, 2, 3]
     assert set().union(*(plan(r) for r in checked.values())) == plan(whole)
@@ -245,3 +251,38 @@ def test_prune_in_one_shard_touches_only_its_own_repositories(runs, recipe, regi
     for index, name in extra.items():
         assert ('0.9' in target_tags(target, name)) is (index != 1), (index, name)
     assert writes(target)['manifest_delete'] - before['manifest_delete'] == 1
+
+
+def run_module(client: RegistryClient, params: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
+    return registry_sync.run(client, module_params(registry_sync, params), False)
+
+
+def test_a_catalog_the_credentials_may_not_list_fails_before_any_write(harness, registries):
+    """The token registry grants registry:catalog:* to admin only: a reader's whole-registry entry fails, naming the entry."""
+    source, target = harness.token, registries[1]
+    client = RegistryClient(ConnectionOptions(username='reader', password=source.users['reader'], plain_http=True))
+    params = {'repositories': [{'source': source.host, 'target': target.host, 'include': ['test/**'], 'target_prefix': 'denied'}],
+              'source_auth': {'username': 'reader', 'password': source.users['reader']}, 'plain_http': True}
+    with pytest.raises(PermissionDeniedError) as info:
+        run_module(client, params)
+    assert info.value.msg.startswith('repositories[0]: cannot list the repositories of registry %s: the catalog of registry %s '
+                                     '(/v2/_catalog) is not available to these credentials' % (source.host, source.host))
+    assert target.host not in {r.host for r in client.log.records}  # nothing sent to the target
+    assert client.log.records and not [r for r in client.log.records if r.method != 'GET']
+
+
+@pytest.mark.parametrize('extra,message', [
+    ({'shard': {'index': 4, 'count': 4}}, 'shard.index must be from 0 to 3 (shard.count - 1; shards are numbered from 0), got 4'),
+    ({'shard': {'index': 0, 'count': 0}}, 'shard.count must be a whole number of shards from 1 to 1024, got 0'),
+    ({'max_repositories': 0}, 'max_repositories must be 1 or more'),
+    ({'max_repositories': 3}, 'more than max_repositories (3) repositories to sync, reached while listing registry'),
+])
+def test_refused_before_any_write(registries, extra, message):
+    source, target = registries
+    client = RegistryClient(ConnectionOptions(plain_http=True, auth_method='none'))
+    params = dict({'repositories': [{'source': source.host, 'target': target.host, 'include': ['team/**'], 'target_prefix': 'refused'}],
+                   'plain_http': True}, **extra)
+    with pytest.raises(InvalidInputError) as info:
+        run_module(client, params)
+    assert message in info.value.msg
+    assert not [r for r in client.log.records if r.host == target.host or r.method != 'GET']
