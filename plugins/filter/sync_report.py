@@ -99,7 +99,9 @@ _value:
       description: Per shard and source registry whose copies a rate limit stopped - C(shard), C(registry), C(stopped) (why), C(remaining).
       type: list
       elements: dict
-      sample: [{"shard": 2, "registry": "docker.io", "stopped": "RateLimit-Remaining of registry docker.io is 20, and min_ratelimit_remaining is 20", "remaining": 20}]
+      sample:
+        - {"shard": 2, "registry": "docker.io", "remaining": 20,
+           "stopped": "RateLimit-Remaining of registry docker.io is 20, and min_ratelimit_remaining is 20"}
     ratelimit:
       description: Per source registry, the lowest C(remaining) any shard saw, C(limit), C(window_seconds) and C(stopped_shards).
       type: dict

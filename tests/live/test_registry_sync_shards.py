@@ -108,7 +108,7 @@ class Recipe:
         slices = awx_slices(INVENTORY, SHARDS)
         procs = [self.start(hosts, check, **extra) for n, hosts in enumerate(slices) if only is None or n in only]
         for proc in procs:
-            out, _ = proc.communicate(timeout=120)
+            out = proc.communicate(timeout=120)[0]
             assert proc.returncode == 0, out[-5000:]
         return self.reports()
 
@@ -125,7 +125,7 @@ class Recipe:
         for old in glob.glob(os.path.join(self.report_dir, 'shard-*.json')):
             os.unlink(old)
         proc = self.start(['shard-0'], check, shard_count=1, shard_index=0, **extra)
-        out, _ = proc.communicate(timeout=120)
+        out = proc.communicate(timeout=120)[0]
         assert proc.returncode == 0, out[-5000:]
         return self.reports()[0]
 

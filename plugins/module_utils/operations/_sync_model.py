@@ -14,6 +14,7 @@ An entry names one repository (an :class:`Entry`), or a registry with ``include`
 
 from __future__ import annotations
 
+import types
 import typing as t
 from dataclasses import dataclass, replace
 
@@ -26,10 +27,10 @@ from ._shards import Shard
 from ._tags import ORDERS, SORTS, SemverRange, check_limit, compile_pattern, select_tags
 
 # Task-level options (an entry's own platforms, referrers and prune fall back to these).
-DEFAULTS: t.Mapping[str, t.Any] = {
+DEFAULTS: t.Mapping[str, t.Any] = types.MappingProxyType({
     'platforms': None, 'referrers': False, 'prune': False, 'prune_max': 10, 'immutable': (), 'workers': DEFAULT_WORKERS,
     'keep_going': True, 'min_ratelimit_remaining': 0, 'max_repositories': DEFAULT_MAX_REPOSITORIES,
-}
+})
 # Options that only an entry with include patterns (a whole registry) takes.
 REGISTRY_ONLY = ('exclude', 'target_prefix')
 # An entry's ``tags`` selection.

@@ -93,8 +93,8 @@ def test_target_names(extra: t.Dict[str, t.Any], path: str, target: str) -> None
     (dict(ENTRY, target='https://mirror.example.com'), ['repositories[3].target:']),
     (dict(ENTRY, target_prefix='Hub'), ["repositories[3].target_prefix: 'Hub' is not a repository path"]),
     (dict(ENTRY, target='registry.example.com'), ['source and target are the same registry', 'no target_prefix']),
-    (dict(ENTRY, include=['registry.example.com/team/*']), ["repositories[3].include[0]: 'registry.example.com/team/*' names the registry",
-                                                           'such as team/*']),
+    (dict(ENTRY, include=['registry.example.com/team/*']),
+     ["repositories[3].include[0]: 'registry.example.com/team/*' names the registry", 'such as team/*']),
     (dict(ENTRY, source='docker.io', include=['docker.io/library/*']), ['names the registry']),
 ])
 def test_entry_refused(entry: t.Dict[str, t.Any], words: t.List[str]) -> None:
