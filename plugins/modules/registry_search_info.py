@@ -14,9 +14,9 @@ description:
     with their description, stars and official flag. RV(source) is V(hub_search).
   - On every other registry, pages through the registry's catalog (C(/v2/_catalog)) and keeps the repository names that
     contain O(query). RV(source) is V(catalog). Paging stops as soon as O(limit) repositories are found.
-  - The catalog is often restricted. A registry that refuses it (401, 403 or 404; for example GHCR, or a token
-    registry whose user lacks C(registry:catalog:*)) fails the task with an error saying the catalog is not available
-    to these credentials.
+  - The catalog is often restricted. A registry that refuses it (401 or 403; for example a token registry whose user lacks
+    C(registry:catalog:*)) fails the task with an error saying the catalog is not available to these credentials; one that
+    has none (404 or 405, for example GHCR) with an error saying the registry offers no catalog.
 author:
   - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
@@ -136,8 +136,8 @@ repositories:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
-from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_registry
+from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import DOCKER_HUB
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 

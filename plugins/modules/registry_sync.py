@@ -34,6 +34,17 @@ description:
     it and returned in RV(ratelimit). With O(min_ratelimit_remaining) no source manifest GET (the request that spends a pull)
     is sent that would take the source's allowance below the floor, and a source answering 429 has its copies stopped the
     same way; the work left is reported as C(skipped) with RV(partial=true) and a warning, and the task does not fail for it.
+  - B(Whole registries.) An entry with O(repositories[].include) names a source registry instead of one repository; its
+    repositories are listed (the registry's catalog, C(/v2/_catalog), page by page; on Docker Hub, which has no catalog, the
+    Hub API's listing of each namespace the patterns start with), chosen by O(repositories[].include) and
+    O(repositories[].exclude), and each is synced to the same path under O(repositories[].target_prefix) on the target
+    registry, with the entry's tags, platforms, referrers and prune. A registry that refuses its catalog or has none fails the
+    task before anything is written, with an error saying which. RV(catalog) says what listing cost.
+  - B(Shards.) With O(shard), the task is one of O(shard.count) independent runs (AWX job slices, hosts of an inventory) -
+    every run resolves the same repositories and keeps those whose target repository it owns - shard
+    C(sha256(target repository\) % count), the UTF-8 bytes of the normalized name such as C(registry.example.com/mirror/team/app)
+    hashed - so it plans, copies and prunes only those. The shards of one count cover every repository exactly once, and a
+    repository keeps its shard as others come and go. RV(shard) says which shard ran and how many repositories it owned.
 author:
   - oci.registry maintainers (@oci-registry)
 extends_documentation_fragment:
@@ -67,14 +78,40 @@ options:
         description:
           - The source repository, C([registry[:port]/]repository), without tag or digest (a tag or digest is refused; the
             tags go in O(repositories[].tags)). Without a registry it is on Docker Hub (C(nginx) is C(docker.io/library/nginx)).
+          - With O(repositories[].include), the source registry, C(host[:port]) (C(docker.io) for Docker Hub).
         type: str
         required: true
       target:
         description:
           - The target repository, C(registry[:port]/repository), without tag or digest. It may be on another registry or the
             same one, but not the source repository itself.
+          - With O(repositories[].include), the target registry, C(host[:port]).
         type: str
         required: true
+      include:
+        description:
+          - Makes this a whole-registry entry - the repositories of the O(repositories[].source) registry whose path (C(team/app),
+            without the registry) matches one of these globs. C(*) matches within one path component, C(**) across components,
+            C(?) one character other than C(/); a pattern matches the whole path. V(["**"]) is every repository.
+          - On Docker Hub every pattern starts with the namespace to list (a user or organization; C(library) holds the
+            official images), for example V(bitnami/*) or V(library/nginx).
+          - Repositories are listed by every run, so each shard spends the listing's requests (RV(catalog)).
+        type: list
+        elements: str
+      exclude:
+        description:
+          - Leave out the repositories whose path matches one of these globs (the same syntax as O(repositories[].include)).
+          - Only with O(repositories[].include). Not to be confused with O(repositories[].tags.exclude), a regular expression over tags.
+        type: list
+        elements: str
+      target_prefix:
+        description:
+          - Where the chosen repositories go on the target registry - source C(team/app) becomes C(<target>/<target_prefix>/team/app)
+            (leading and trailing C(/) do not matter). Without it, the same path.
+          - When source and target are the same registry, the repositories under the prefix (the mirror itself) are never chosen
+            as sources, and a prefix is required.
+          - Only with O(repositories[].include).
+        type: str
       tags:
         description:
           - Which source tags to sync; the same vocabulary as M(oci.registry.registry_tags_info). Without it, every tag.
@@ -180,6 +217,28 @@ options:
       - With V(false) nothing new starts after the first failure (work not attempted is reported C(skipped)).
     type: bool
     default: true
+  shard:
+    description:
+      - Run only this shard's part of the sync - the repositories whose target repository C(sha256 % count) is O(shard.index)
+        (see the description). Every shard of one run must get the same O(repositories) and O(shard.count).
+      - Without it the task syncs every repository, as shard V(0) of V(1).
+    type: dict
+    suboptions:
+      index:
+        description: This shard's number, from V(0) to O(shard.count) minus one.
+        type: int
+        required: true
+      count:
+        description: How many shards the work is split into (V(1) to V(1024)).
+        type: int
+        required: true
+  max_repositories:
+    description:
+      - The most repositories one task may sync, counted over all entries before sharding (each shard counts the same). When
+        the O(repositories[].include) patterns choose more, listing stops there and the task fails with nothing written - a
+        pattern broader than meant (V(["**"]) on a large registry) never starts a mirror of everything.
+    type: int
+    default: 1000
   min_ratelimit_remaining:
     description:
       - Keep at least this many pulls of a source registry's allowance (its C(RateLimit-Remaining) header); V(0) turns the
@@ -189,6 +248,8 @@ options:
     type: int
     default: 0
 notes:
+  - A whole-registry entry costs one listing request per page of its registry's catalog (up to 1000 names a page on
+    distribution) or per 1000 repositories of a Docker Hub namespace, plus authentication, in every shard.
   - Request cost of a no-op rerun per repository, on a registry sending all tags in one page - one tag-list request on the
     source (plus one on the target with O(prune) or O(immutable)), one HEAD per selected tag on each side, no manifest GET,
     no write; plus authentication (one ping, a token per repository on token registries).
@@ -242,6 +303,32 @@ EXAMPLES = r'''
         prune: true
     referrers: true
     prune_max: 5
+
+- name: Mirror every repository of a team on a vendor registry, except its test images, under mirror/vendor/
+  oci.registry.registry_sync:
+    repositories:
+      - source: registry.vendor.example
+        target: registry.example.com
+        include: ['team/**', 'tools/*']
+        exclude: ['team/*-test']
+        target_prefix: mirror/vendor
+        tags:
+          semver: '>=1.0.0'
+    max_repositories: 3000
+
+- name: Shard 2 of 4 of a Docker Hub namespace mirror (one AWX job slice per shard, see examples/sync_shards.yml)
+  oci.registry.registry_sync:
+    repositories:
+      - source: docker.io
+        target: registry.example.com
+        include: ['bitnami/*']
+        target_prefix: hub
+        tags:
+          names: [latest]
+    shard:
+      index: 2
+      count: 4
+  register: shard_result
 
 - name: Pin a release to the digest that was tested; the entry fails if the source tag has moved
   oci.registry.registry_sync:
@@ -329,6 +416,21 @@ ratelimit:
   returned: always
   type: dict
   sample: {"docker.io": {"limit": 200, "remaining": 187, "window_seconds": 21600, "stopped": null}}
+shard:
+  description:
+    - Which shard ran - C(index) and C(count) (V(0) and V(1) without O(shard)) - C(repositories), how many repositories it
+      owned and planned, and C(total_repositories), how many all shards have together.
+  returned: always
+  type: dict
+  sample: {"index": 2, "count": 4, "repositories": 503, "total_repositories": 2000}
+catalog:
+  description:
+    - Per source registry of a whole-registry entry, what listing its repositories cost - C(api) (V(catalog) or V(hub_api)),
+      C(listed) (names read), C(matched) (repositories chosen) and C(requests) (sent to list them, authentication included).
+      Empty without O(repositories[].include).
+  returned: always
+  type: dict
+  sample: {"registry.vendor.example": {"api": "catalog", "listed": 2410, "matched": 2000, "requests": 5}}
 diff:
   description: Per changed target C(repository:tag), the digest before and after (V(null) before a create and after a prune).
   returned: always
@@ -376,6 +478,9 @@ def main():
         'platforms': {'type': 'list', 'elements': 'str'},
         'referrers': {'type': 'bool'},
         'prune': {'type': 'bool'},
+        'include': {'type': 'list', 'elements': 'str'},
+        'exclude': {'type': 'list', 'elements': 'str'},
+        'target_prefix': {'type': 'str'},
     }
     module = AnsibleModule(
         argument_spec=registry_argspec(
@@ -390,6 +495,8 @@ def main():
             min_ratelimit_remaining={'type': 'int', 'default': DEFAULTS['min_ratelimit_remaining']},
             source_auth={'type': 'dict', 'options': CONNECTION_SUBOPTIONS},
             verify=VERIFY_OPTION,
+            shard={'type': 'dict', 'options': {'index': {'type': 'int', 'required': True}, 'count': {'type': 'int', 'required': True}}},
+            max_repositories={'type': 'int', 'default': DEFAULTS['max_repositories']},
         ),
         supports_check_mode=True,
     )

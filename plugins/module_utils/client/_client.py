@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 
 from ansible_collections.oci.registry.plugins.module_utils.model._digest import check_announced, compute_digest, verify_digest
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import (
-    AuthenticationError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError,
+    AuthenticationError, InvalidInputError, NotFoundError, PermissionDeniedError, RegistryError, UnsupportedError,
 )
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, MAX_MANIFEST_SIZE, OCI_INDEX, Manifest, Platform
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, RegistryName
@@ -33,7 +33,7 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._connection impo
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import RequestLog, Transport, read_capped, read_json
-from ._hub import DockerHubAPI, HubAuth, search as hub_search
+from ._hub import DockerHubAPI, HubAuth, namespace_repositories, search as hub_search
 
 if t.TYPE_CHECKING:
     from ._google import GoogleRepository
@@ -373,17 +373,38 @@ class RegistryClient:
     # Catalog
 
     def iter_catalog(self, registry: RegistryName, page_size: t.Optional[int] = 1000) -> t.Iterator[str]:
-        """Repository names of a registry, page by page as they are consumed; a refused catalog says so plainly."""
+        """Repository names of a registry, page by page as they are consumed; a refused or missing catalog says so plainly."""
         try:
             for data in self.pages(registry, '/v2/_catalog', [CATALOG_SCOPE], 'list repositories of %s' % registry.registry, page_size):
                 yield from data.get('repositories') or []
-        except (AuthenticationError, PermissionDeniedError, NotFoundError) as exc:
+        except (AuthenticationError, PermissionDeniedError) as exc:
             hint = ('the catalog needs a user allowed to list repositories (registry:catalog:* on token registries); '
                     'Docker Hub and GHCR offer no catalog')
             if exc.hint and exc.hint.startswith('no credentials'):  # anonymous: say that first
                 hint = '%s; %s' % (exc.hint, hint)
             raise exc.with_message('the catalog of registry %s (/v2/_catalog) is not available to these credentials: %s'
                                    % (registry.registry, exc.msg), hint=hint) from None
+        except (NotFoundError, UnsupportedError) as exc:
+            raise exc.with_message('registry %s offers no catalog (/v2/_catalog answered HTTP %s%s): its repositories cannot be listed'
+                                   % (registry.registry, exc.status, ' ' + '/'.join(exc.codes) if exc.codes else ''),
+                                   UnsupportedError, hint='name the repositories one by one instead') from None
+
+    def iter_repositories(self, registry: RegistryName, namespaces: t.Optional[t.Sequence[str]] = None,
+                          page_size: t.Optional[int] = 1000) -> t.Iterator[str]:
+        """Every repository of a registry: its catalog, or on Docker Hub (no catalog) each namespace's Hub API listing.
+
+        ``namespaces`` is required on Docker Hub, which lists one user or organization at a time (``library``
+        holds the official images), and ignored elsewhere.
+        """
+        if not self.vendors.is_docker_hub(registry.registry):
+            yield from self.iter_catalog(registry, page_size)
+            return
+        if not namespaces:
+            raise InvalidInputError('Docker Hub has no catalog: its repositories are listed per namespace (a user or organization), '
+                                    'so name the namespaces to list (library for the official images)')
+        transport = self.docker_hub_listing(registry)
+        for namespace in namespaces:
+            yield from namespace_repositories(transport, namespace)
 
     # Paging (tags and catalog)
 
@@ -469,6 +490,13 @@ class RegistryClient:
         transport = self._transport(base_url, base_url, 'Docker Hub API',
                                     lambda transport: HubAuth(transport, find_credentials(registry, options, vendors=vendors)))
         return DockerHubAPI(transport, ref)
+
+    def docker_hub_listing(self, registry: RegistryName) -> Transport:
+        """The Hub API for reads: the JWT when credentials are found for docker.io (private repositories), else anonymous."""
+        options, vendors = self.options, self.vendors
+        base_url = vendors.hub_api_url.rstrip('/')
+        return self._transport(base_url + ' reads', base_url, 'Docker Hub API', lambda transport: HubAuth(
+            transport, find_credentials(registry.registry, options, vendors=vendors), required=False))
 
     def google(self, ref: ImageReference) -> 'GoogleRepository':
         """A repository on a Google registry, read through Google's extended ``tags/list``."""

@@ -9,6 +9,9 @@
   and repositories are deleted through this API, with a JWT from ``POST /v2/auth/token
   {identifier, secret}``. ``RegistryClient.docker_hub(ref)`` hands out a ``DockerHubAPI`` whose
   Transport sends the JWT to the Hub API host only.
+- Docker Hub refuses ``/v2/_catalog``; the Hub API lists one namespace's repositories
+  (``GET /v2/namespaces/{namespace}/repositories``, anonymous for public repositories, pages
+  linked by ``next``), which is how a whole-namespace mirror finds its repositories.
 
 Which hosts are Docker Hub's, and the APIs' URLs, are decided in ``_vendors.py``.
 """
@@ -31,6 +34,7 @@ MAX_HUB_PAGES = 10000
 HUB_TOKEN_PATH = '/v2/auth/token'  # POST {"identifier", "secret"} -> {"access_token"}: a JWT valid for 10 minutes
 HUB_TOKEN_LIFETIME = 300  # renew well before the 10 minutes
 HUB_PAGE_SIZE = 100
+HUB_LIST_PAGE_SIZE = 1000  # the repository listing's largest page_size: the fewest requests per namespace
 SEARCH_MAX_PAGE = 100  # the search API's largest n
 
 
@@ -94,6 +98,38 @@ def hub_tags_path(repository: str) -> str:
     return '/v2/repositories/%s/tags/?page_size=%d' % (repository, HUB_PAGE_SIZE)
 
 
+def hub_namespace_path(namespace: str) -> str:
+    """Hub API path listing a namespace's repositories, the largest page first (``next`` links the rest)."""
+    return '/v2/namespaces/%s/repositories?%s' % (namespace, urlencode([('page_size', HUB_LIST_PAGE_SIZE), ('ordering', 'name')]))
+
+
+def parse_hub_repositories(data: t.Any, namespace: str) -> t.Tuple[t.List[str], t.Optional[str]]:
+    """One page of the repository listing as (``namespace/name`` names, the next page's URL or None)."""
+    if not isinstance(data, dict):
+        return [], None
+    names = ['%s/%s' % (namespace, entry['name']) for entry in data.get('results') or []
+             if isinstance(entry, dict) and isinstance(entry.get('name'), str) and entry['name']]
+    following = data.get('next')
+    return names, following if isinstance(following, str) and following else None
+
+
+def namespace_repositories(transport: Transport, namespace: str) -> t.Iterator[str]:
+    """Every repository of a Docker Hub namespace (``library`` for the official images), page by page as consumed."""
+    operation = 'list the Docker Hub repositories of namespace %s' % namespace
+    url: t.Optional[str] = hub_namespace_path(namespace)
+    for _page in range(MAX_HUB_PAGES):
+        if url is None:
+            return
+        try:
+            response = transport.request('GET', url, headers={'Accept': 'application/json'}, stream=True, operation=operation)
+        except NotFoundError as exc:
+            raise exc.with_message('Docker Hub has no namespace %s (%s)' % (namespace, exc.msg),
+                                   hint='the first part of a Docker Hub include pattern names a user or organization') from None
+        names, url = parse_hub_repositories(read_json(response, MAX_HUB_BODY, operation, 'the Docker Hub API'), namespace)
+        yield from names
+    raise RegistryError('%s: more than %d pages' % (operation, MAX_HUB_PAGES))
+
+
 def hub_tag_digest(entry: t.Mapping[str, t.Any]) -> t.Optional[str]:
     """A Hub tag's manifest digest: its top-level ``digest``, else the one image's digest when it has one image."""
     digest = entry.get('digest')
@@ -108,21 +144,27 @@ def hub_tag_digest(entry: t.Mapping[str, t.Any]) -> t.Optional[str]:
 class HubAuth:
     """The Hub API's ``RequestAuth``: a JWT fetched once from username + password (or access token), renewed before it expires."""
 
-    def __init__(self, transport: Transport, credentials: t.Optional[Credentials]) -> None:
+    def __init__(self, transport: Transport, credentials: t.Optional[Credentials], required: bool = True) -> None:
         self.transport = transport
         self.credentials = credentials
+        self.required = required  # False: without credentials, requests go anonymous (public listings)
         for secret in (credentials.password, credentials.token) if credentials else ():
             register_secret(secret)
         self._token: t.Optional[t.Tuple[str, float]] = None
 
     def apply(self, headers: t.Dict[str, str], scopes: t.Sequence[str], operation: str) -> None:
-        headers['Authorization'] = 'Bearer %s' % self.token()
+        if self.required or self._usable():
+            headers['Authorization'] = 'Bearer %s' % self.token()
+
+    def _usable(self) -> bool:
+        creds = self.credentials
+        return bool(creds and creds.username and (creds.password or creds.token))
 
     def refresh(self, response: t.Any, scopes: t.Sequence[str], operation: str) -> bool:
         return False
 
     def credentials_for(self, repository: t.Optional[str]) -> t.Optional[Credentials]:
-        return self.credentials
+        return self.credentials if self._usable() else None
 
     def scheme(self) -> t.Optional[str]:
         return 'bearer'  # the Hub API always takes its JWT as a Bearer token; there is nothing to ping

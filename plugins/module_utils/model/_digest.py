@@ -118,6 +118,15 @@ class DigestCheck:
         return self.total
 
 
+def text_number(text: str) -> int:
+    """The sha256 of ``text``'s UTF-8 bytes as a non-negative integer.
+
+    The same in every process and on every machine (Python's ``hash()`` of a string is salted per
+    process), so work split by it (``text_number(name) % count``) lands on the same part everywhere.
+    """
+    return int(hashlib.sha256(text.encode('utf-8')).hexdigest(), 16)
+
+
 def verify_digest(data: bytes, expected: str, what: str = 'content') -> None:
     """Raise DigestMismatchError unless ``data`` hashes to ``expected``."""
     check = DigestCheck(expected, None, what)

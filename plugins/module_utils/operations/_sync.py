@@ -25,7 +25,7 @@ import typing as t
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError, RateLimitedError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError, RateLimitedError, RegistryError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Manifest
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import RateGate, RateLimitStop
@@ -34,7 +34,9 @@ from ansible_collections.oci.registry.plugins.module_utils.stores._store import 
 from ._copy import CopyContext, copy_image, copy_referrers, filtered_from, platform_key
 from ._delete import CollateralTagsError, IndexChildError, RepositoryDeleter
 from ._pool import bounded_map
-from ._sync_model import Entry, Options, parse
+from ._repositories import Listing as CatalogListing, expand
+from ._shards import Shard
+from ._sync_model import Entry, Options, WholeRegistry, parse
 from ._sync_plan import (
     COPIES, ERROR, RATE_LIMIT, REFUSED, UNVERIFIED, Action, Listing, Plan, PruneGroup, Reason, TagPlan,
     compared, immutable_unchanged, initial_tags, over_prune_max, pin_broken, prune_candidates, prune_groups, stopped,
@@ -73,7 +75,7 @@ class Sync:
         self.options, self.check_mode = options, check_mode
         self.gates: t.Dict[str, RateGate] = {}
         self.stores: t.Dict[t.Tuple[str, str], RegistryRepository] = {}
-        self.deleters: t.Dict[int, RepositoryDeleter] = {}  # per entry number, kept from the prune plan to its apply
+        self.deleters: t.Dict[t.Tuple[int, str], RepositoryDeleter] = {}  # per entry and target, kept from the prune plan to its apply
         self.halted = threading.Event()  # keep_going is false and something failed
         self.lock = threading.Lock()
         self.referrers_changed = 0
@@ -191,7 +193,7 @@ class Sync:
             found = {tag: deleter.find_tag(tag) for tag in doomed}
         except RegistryError as exc:
             return (), [self.fail(TagPlan(entry, tag), exc) for tag in doomed]
-        self.deleters[entry.number] = deleter
+        self.deleters[(entry.number, entry.target.name)] = deleter
         return prune_groups(entry, found), []
 
     # Apply: the copy engine and the delete planner, dry in check mode
@@ -243,7 +245,7 @@ class Sync:
         planned = group.planned()
         if self.halted.is_set():
             return [stopped(item) for item in planned]
-        deleter = self.deleters[group.entry.number]
+        deleter = self.deleters[(group.entry.number, group.entry.target.name)]
         try:
             deleter.delete(list(group.tags), [])
         except (CollateralTagsError, IndexChildError) as exc:  # the same refusals as registry_repo_delete's: kept, reported
@@ -280,13 +282,40 @@ class Sync:
         return shape_result(results, stats, list(self.gates.values()), self.referrers_changed, self.target_client)
 
 
+def resolve(source_client: RegistryClient, entries: t.Sequence[t.Union[Entry, WholeRegistry]], options: Options
+            ) -> t.Tuple[t.List[Entry], t.Dict[str, CatalogListing]]:
+    """Every repository entry, with each whole-registry entry expanded from its registry's listing (max_repositories at most)."""
+    explicit = [e for e in entries if isinstance(e, Entry)]
+    wholes = [e for e in entries if isinstance(e, WholeRegistry)]
+    if not wholes:
+        return explicit, {}
+    if len(explicit) > options.max_repositories:
+        raise expand_cap_error(len(explicit), options.max_repositories)
+    by_number = {whole.source.number: whole for whole in wholes}
+    chosen, listings = expand(source_client, [whole.source for whole in wholes], options.max_repositories, len(explicit))
+    expanded = [by_number[source.number].entry(path) for source, path in chosen]
+    return sorted(explicit + expanded, key=lambda e: (e.number, e.target.name)), listings
+
+
+def expand_cap_error(count: int, cap: int) -> InvalidInputError:
+    return InvalidInputError('%d repositories to sync, more than max_repositories (%d): raise max_repositories; nothing was synced' % (count, cap))
+
+
 def sync(source_client: RegistryClient, target_client: RegistryClient, params: t.Mapping[str, t.Any], check_mode: bool,
          verifier: t.Optional[Verifier] = None) -> t.Dict[str, t.Any]:
-    """registry_sync's whole task: validate everything, then plan and apply; SyncFailedError names each failure.
+    """registry_sync's whole task: validate everything, resolve the repositories, keep this shard's, plan and apply.
 
     ``verifier(source, digest)``: why an image must not be copied (its tag is then ``blocked``), or None to copy it.
+
+    SyncFailedError names each failure. Every shard resolves the same repositories (the same listing) and keeps
+    those whose target repository it owns, so it plans, copies and prunes only those.
     """
     entries, options = parse(params)
-    result = Sync(source_client, target_client, options, check_mode, verifier).run(entries)
+    resolved, listings = resolve(source_client, entries, options)
+    shard = options.shard or Shard()
+    owned = [entry for entry in resolved if shard.owns(entry.target.name)] if shard.count > 1 else resolved
+    result = Sync(source_client, target_client, options, check_mode, verifier).run(owned)
+    result['shard'] = shard.report(len(owned), len(resolved))
+    result['catalog'] = {registry: listing.report() for registry, listing in listings.items()}
     SyncFailedError.raise_for(result)
     return result

@@ -7,25 +7,32 @@
 Every default lives here once (:data:`DEFAULTS`, :data:`TAG_DEFAULTS`): the module's argspec reads
 them, and so does :func:`parse` when it is called without the argspec (from a benchmark or a test).
 A bad value fails with an InvalidInputError that names the option (``repositories[2].tags.semver``).
+
+An entry names one repository (an :class:`Entry`), or a registry with ``include`` patterns (a
+:class:`WholeRegistry`, which the run expands into one Entry per chosen repository before it plans).
 """
 
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import Platform
 from ansible_collections.oci.registry.plugins.module_utils.model._options import DEFAULTS as SHARED_DEFAULTS, check_workers, parse_platforms, parse_repository
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference, validate_digest, validate_tag
+from ._repositories import DEFAULT_MAX_REPOSITORIES, RegistrySource, check_max_repositories, parse_registry_source
+from ._shards import Shard
 from ._tags import ORDERS, SORTS, SemverRange, check_limit, compile_pattern, select_tags
 
 # Task-level options (an entry's own platforms, referrers and prune fall back to these): the shared
 # defaults of model/_options, plus the two only sync has.
 DEFAULTS: t.Mapping[str, t.Any] = MappingProxyType(dict(
     {name: SHARED_DEFAULTS[name] for name in ('referrers', 'prune', 'prune_max', 'workers', 'keep_going', 'min_ratelimit_remaining')},
-    platforms=None, immutable=()))
+    platforms=None, immutable=(), max_repositories=DEFAULT_MAX_REPOSITORIES))
+# Options that only an entry with include patterns (a whole registry) takes.
+REGISTRY_ONLY = ('exclude', 'target_prefix')
 # An entry's ``tags`` selection.
 TAG_DEFAULTS: t.Mapping[str, t.Any] = MappingProxyType({name: SHARED_DEFAULTS[name] for name in ('sort', 'order')})
 
@@ -110,6 +117,8 @@ class Options:
     immutable: t.Tuple[t.Pattern[str], ...] = ()
     prune_max: int = DEFAULTS['prune_max']
     min_ratelimit_remaining: int = DEFAULTS['min_ratelimit_remaining']
+    max_repositories: int = DEFAULTS['max_repositories']
+    shard: t.Optional[Shard] = None
 
     @classmethod
     def parse(cls, params: t.Mapping[str, t.Any]) -> 'Options':
@@ -121,7 +130,8 @@ class Options:
             raise InvalidInputError('min_ratelimit_remaining must be 0 (off) or more, got %s' % floor)
         immutable = tuple(t.cast(t.Pattern[str], compile_pattern(text, 'immutable[%d]' % i))
                           for i, text in enumerate(_option(params, 'immutable')) if text)
-        return cls(workers, bool(_option(params, 'keep_going')), immutable, prune_max, floor)
+        return cls(workers, bool(_option(params, 'keep_going')), immutable, prune_max, floor,
+                   check_max_repositories(_option(params, 'max_repositories')), Shard.parse(params.get('shard')))
 
     def is_immutable(self, tag: str) -> bool:
         return any(pattern.search(tag) for pattern in self.immutable)
@@ -132,20 +142,42 @@ def _repository(value: t.Any, option: str) -> ImageReference:
                             hint='a repository, without tag or digest: the tags to sync go in tags')
 
 
-def _entry(number: int, value: t.Any, defaults: t.Mapping[str, t.Any]) -> Entry:
+@dataclass(frozen=True)
+class WholeRegistry:
+    """An entry with ``include`` patterns: a source registry's chosen repositories, each synced as its own Entry."""
+
+    source: RegistrySource
+    template: Entry  # the selection, platforms, referrers and prune every chosen repository gets
+
+    def entry(self, path: str) -> Entry:
+        """The Entry of the source repository ``path`` (a name the registry listed)."""
+        return replace(self.template, source=ImageReference(self.source.source.registry, path), target=self.source.target_of(path))
+
+
+def _entry(number: int, value: t.Any, defaults: t.Mapping[str, t.Any]) -> t.Union[Entry, WholeRegistry]:
     where = 'repositories[%d]' % number
     if not isinstance(value, dict):
         raise InvalidInputError('%s must be a dict with source and target, got %r' % (where, value))
-    source, target = _repository(value.get('source'), where + '.source'), _repository(value.get('target'), where + '.target')
-    if (source.api_host, source.repository) == (target.api_host, target.repository):
-        raise InvalidInputError('%s: source and target are the same repository (%s)' % (where, source.name))
+    whole = value.get('include') is not None
+    if whole:
+        registry = parse_registry_source(number, value)
+        source, target = ImageReference(registry.source.registry, ''), ImageReference(registry.target.registry, '')  # per repository later
+    else:
+        wrong = [name for name in REGISTRY_ONLY if value.get(name) is not None]
+        if wrong:
+            raise InvalidInputError('%s.%s: only an entry with include patterns (a whole registry) takes it; this entry names '
+                                    'one repository' % (where, wrong[0]))
+        source, target = _repository(value.get('source'), where + '.source'), _repository(value.get('target'), where + '.target')
+        if (source.api_host, source.repository) == (target.api_host, target.repository):
+            raise InvalidInputError('%s: source and target are the same repository (%s)' % (where, source.name))
     own = value.get('platforms')
-    return Entry(number, source, target, Selection.parse(value.get('tags'), where + '.tags'),
-                 defaults['platforms'] if own is None else parse_platforms(own, where + '.platforms'),
-                 bool(_option(value, 'referrers', defaults)), bool(_option(value, 'prune', defaults)))
+    entry = Entry(number, source, target, Selection.parse(value.get('tags'), where + '.tags'),
+                  defaults['platforms'] if own is None else parse_platforms(own, where + '.platforms'),
+                  bool(_option(value, 'referrers', defaults)), bool(_option(value, 'prune', defaults)))
+    return WholeRegistry(registry, entry) if whole else entry
 
 
-def parse_entries(params: t.Mapping[str, t.Any]) -> t.List[Entry]:
+def parse_entries(params: t.Mapping[str, t.Any]) -> t.List[t.Union[Entry, WholeRegistry]]:
     """Every entry validated before any request; InvalidInputError names the option (``repositories[2].tags.semver``)."""
     entries = params.get('repositories') or []
     if not entries:
@@ -155,6 +187,6 @@ def parse_entries(params: t.Mapping[str, t.Any]) -> t.List[Entry]:
     return [_entry(number, value, defaults) for number, value in enumerate(entries)]
 
 
-def parse(params: t.Mapping[str, t.Any]) -> t.Tuple[t.List[Entry], Options]:
+def parse(params: t.Mapping[str, t.Any]) -> t.Tuple[t.List[t.Union[Entry, WholeRegistry]], Options]:
     """The whole input of a sync task, validated: the entries, then the task-level options."""
     return parse_entries(params), Options.parse(params)

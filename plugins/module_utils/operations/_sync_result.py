@@ -42,7 +42,7 @@ def diff(items: t.Sequence[TagPlan]) -> t.Dict[str, t.Dict[str, t.Optional[str]]
 def shape_result(items: t.Sequence[TagPlan], stats: CopyStats, gates: t.Sequence[RateGate], referrers_changed: int,
                  client: 'RegistryClient') -> t.Dict[str, t.Any]:
     """The module's return value (``warnings`` included, for the module to pass on)."""
-    items = sorted(items, key=lambda i: (i.entry.number, i.tag or ''))
+    items = sorted(items, key=lambda i: (i.entry.number, i.entry.target.name, i.tag or ''))
     return {
         'changed': any(i.action in CHANGES for i in items) or referrers_changed > 0,
         'results': [result_row(i) for i in items],

@@ -29,7 +29,7 @@ from harness.fake_hosts import FakeHosts
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient, _ping, _smaller_page_size
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image, parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.wire._auth import Authenticator
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import DigestMismatchError, NotFoundError, RegistryError, UnsupportedError
 from ansible_collections.oci.registry.plugins.module_utils.client._hub import HubAuth
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import ACCEPT, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
@@ -305,3 +305,19 @@ def test_read_only_modules_load_only_what_they_use(module: str) -> None:
             "print(sorted(m for m in sys.modules if m.endswith(%r) or m.split('.')[0] in ('requests', 'google')))" % (module, NOT_AT_START))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("status,body,codes", [
+    # GHCR-like registries answer 404 to the catalog; a registry built without it, 405 or UNSUPPORTED. The local
+    # distribution registry always serves /v2/_catalog, so these answers are replayed.
+    (404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]}, "HTTP 404 NOT_FOUND"),
+    (404, "404 page not found\n", "HTTP 404)"),
+    (405, {"errors": [{"code": "UNSUPPORTED", "message": "The operation is unsupported."}]}, "HTTP 405 UNSUPPORTED"),
+])
+def test_catalog_missing_says_the_registry_has_none(rsps: responses.RequestsMock, status: int, body: t.Any, codes: str) -> None:
+    _open_registry(rsps)
+    rsps.get(BASE + "/v2/_catalog", status=status, **({"json": body} if isinstance(body, dict) else {"body": body}))
+    with pytest.raises(UnsupportedError) as info:
+        list(_client().iter_repositories(parse_registry("registry.example.com")))
+    assert info.value.msg.startswith("registry registry.example.com offers no catalog (/v2/_catalog answered %s" % codes)
+    assert info.value.hint == "name the repositories one by one instead"

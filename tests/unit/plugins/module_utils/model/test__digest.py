@@ -15,6 +15,7 @@ from ansible_collections.oci.registry.plugins.module_utils.model._digest import 
     HEX_LENGTHS,
     check_announced,
     check_chunks,
+    text_number,
     compute_digest,
     has_algorithm_prefix,
     is_digest,
@@ -103,3 +104,13 @@ def test_announced_digest_must_match_the_bytes() -> None:
         with pytest.raises(DigestMismatchError) as info:
             check_announced(WHOLE, wrong, 'the manifest')
         assert str(info.value).startswith('the manifest does not match its digest: expected %s' % wrong)
+
+
+@pytest.mark.parametrize('text,hex_digest', [
+    # Vectors from coreutils: printf '%s' TEXT | sha256sum
+    ('mirror.example.com/hub/library/nginx', '5cb725aab029b7775566301ee7fb8811720dc15bab4ba9ac91b551842384c540'),
+    ('\u00e9/app', '8449adb64d926c3446859f3f5d04ca4cd6b757605e2386e7a120a789addc8cdc'),
+    ('', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'),
+])
+def test_text_number_is_the_sha256_of_the_utf8_bytes(text: str, hex_digest: str) -> None:
+    assert text_number(text) == int(hex_digest, 16)
