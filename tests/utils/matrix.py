@@ -64,7 +64,7 @@ TIMEOUT = {'venv': 900, 'ansible': 600, 'sanity': 1500, 'unit': 300}
 # Run again under each stack's urllib3: the retries, Retry-After waits and body reads over real sockets.
 TRANSPORT_UNIT_TESTS = 'tests/unit/plugins/module_utils/wire/test__transport.py'
 # The libraries whose floors requirements.txt states: each must be the oldest version a node cell runs.
-FLOOR_CHECKED = ('requests', 'urllib3')
+FLOOR_CHECKED = ('requests', 'urllib3', 'cryptography')
 
 
 class StepFailed(Exception):
