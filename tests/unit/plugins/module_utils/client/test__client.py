@@ -314,7 +314,7 @@ def test_read_only_modules_load_only_what_they_use(module: str) -> None:
     (404, "404 page not found\n", "HTTP 404)"),
     (405, {"errors": [{"code": "UNSUPPORTED", "message": "The operation is unsupported."}]}, "HTTP 405 UNSUPPORTED"),
 ])
-def test_catalog_missing_says_the_registry_has_none(rsps: responses.RequestsMock, status: int, body: t.Any, codes: str) -> None:
+def test_catalog_missing_says_the_registry_has_none(rsps: FakeHosts, status: int, body: t.Any, codes: str) -> None:
     _open_registry(rsps)
     rsps.get(BASE + "/v2/_catalog", status=status, **({"json": body} if isinstance(body, dict) else {"body": body}))
     with pytest.raises(UnsupportedError) as info:

@@ -39,7 +39,8 @@ def test_hub_search_query_caps_page_size(size: int, page: int, n: int) -> None:
 # Docker Hub's repository listing (the Hub API's listNamespaceRepositories: GET /v2/namespaces/{namespace}/repositories,
 # {count, next, previous, results: [{name, namespace, ...}]}, anonymous for public repositories). hub.docker.com cannot be
 # reached from the test machines and no local server speaks this API, so its documented answers are replayed by a
-# local stand-in (harness.fake_hosts) put where the client looks for the Hub API; what is checked is what the client makes of them: names, paging by `next`, auth only when credentials exist.
+# local stand-in (harness.fake_hosts) put where the client looks for the Hub API; what is checked is what the client
+# makes of them: names, paging by `next`, auth only when credentials exist.
 
 HUB_API = 'https://hub.docker.com'
 
