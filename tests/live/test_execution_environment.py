@@ -74,4 +74,5 @@ def test_introspection_finds_the_collection_requirements(installed_collection):
     wanted = [line.strip() for line in _read(os.path.join(COLLECTION_ROOT, 'requirements.txt')).splitlines()
               if line.strip() and not line.startswith('#')]
     assert found['python'] == ['%s  # from collection oci.registry' % line for line in wanted]
-    assert found['system'] == ['python3-requests [platform:dpkg]  # from collection oci.registry']
+    assert found['system'] == ['python3-requests [platform:dpkg]  # from collection oci.registry',
+                               'python3-cryptography [platform:dpkg]  # from collection oci.registry']

@@ -20,6 +20,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV_SCRIPT = os.path.join('tests', 'utils', 'venv.sh')
 # Scripts that run `tests/run setup` and then use its venv.
 USERS = ('demo/run', 'benchmarks/run-all', 'tests/run')
+# Written into the staged tree by a run, not part of the repository: ansible-test's inventory names the
+# interpreter of the venv it ran with.
+GENERATED = (os.path.join('tests', 'integration', 'inventory'),)
 
 
 def _text_files():
@@ -27,6 +30,8 @@ def _text_files():
         dirs[:] = [name for name in dirs if name not in ('.git', 'output', '__pycache__', '.ansible')]
         for name in files:
             path = os.path.relpath(os.path.join(directory, name), ROOT)
+            if path in GENERATED:
+                continue
             try:
                 with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
                     yield path, handle.read()
