@@ -19,6 +19,7 @@ import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.oci.registry.plugins.module_utils.model._options import compile_regex
+from ansible_collections.oci.registry.plugins.module_utils.model._referrers import is_referrer_tag
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import parse_created, sort_details
 
 KEEP, DELETE, BLOCKED = 'keep', 'delete', 'blocked'
@@ -118,8 +119,10 @@ def plan(details: t.Any, policy: Policy) -> t.List[t.Dict[str, t.Any]]:
     """
     listed = _check_details(details)
     created = {d['tag']: parse_created(d.get('created')) for d in listed}
+    # Tags that hold another image's signatures, SBOMs or referrers (sha256-<hex>, sha256-<hex>.sig) are never
+    # candidates: they go when their image goes, not by age or count.
     rows = [_rule(detail, created[detail['tag']], policy) for detail in listed
-            if policy.match is None or policy.match.search(detail['tag'])]
+            if not is_referrer_tag(detail['tag']) and (policy.match is None or policy.match.search(detail['tag']))]
     ordered = sort_details(rows, 'created', 'desc', created)
     rank = 0
     for row in ordered:

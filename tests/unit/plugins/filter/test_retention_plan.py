@@ -105,6 +105,13 @@ def test_protected_tags_are_never_deleted_whatever_the_policy():
         assert not [tag for tag in going if any(re.search(p, tag) for p in protect)], _name
 
 
+def test_signature_and_referrer_tags_are_never_planned():
+    """cosign's sha256-<hex>.sig and the referrers fallback tag belong to another image: no policy plans them."""
+    listing = _listing(('v1', 'a', 40), ('sha256-' + 'a' * 64 + '.sig', 'b', 50), ('sha256-' + 'a' * 64, 'c', 50), ('v2', 'd', 1))
+    for policy in ({'keep': 1}, {'max_age_days': 0}, {'keep': 0, 'force': True}):
+        assert [row['tag'] for row in retention_plan(listing, now=NOW, **policy)] == ['v2', 'v1'], policy
+
+
 def test_rows_carry_reason_rank_and_age():
     rows = {row['tag']: row for row in retention_plan(
         _listing(('latest', 'a', 1), ('b-1', 'b', 100.04), ('b-2', 'c', 10), ('b-0', 'd', None), ('1.2.3', 'e', 200), ('b-old', 'e', 200)),
