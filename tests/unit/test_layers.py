@@ -44,12 +44,15 @@ def layer_files():
 FILES = sorted(layer_files())
 
 
-def imported_layers(path: str, own_layer: str):
+def import_froms(path: str):
+    """Every ``from ... import`` of ``path``, wherever it is written (top level, type checking, functions)."""
     with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
         tree = ast.parse(handle.read())
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom):
-            continue
+    return [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+
+
+def imported_layers(path: str, own_layer: str):
+    for node in import_froms(path):
         if node.level == 1:
             yield own_layer, '.%s' % (node.module or '')
         elif node.level > 1:
@@ -90,11 +93,7 @@ def test_a_layer_package_import_counts_as_that_layer(tmp_path):
 
 def file_imports(path: str, layer: str):
     """The module_utils files ``path`` imports (``<layer>/<name>``), wherever the import is written (type checking, functions too)."""
-    with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
-        tree = ast.parse(handle.read())
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom):
-            continue
+    for node in import_froms(path):
         if node.level == 1:
             targets = [node.module] if node.module else [alias.name for alias in node.names]
             yield from ('%s/%s' % (layer, name) for name in targets)
