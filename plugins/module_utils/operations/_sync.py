@@ -78,6 +78,7 @@ class Sync:
         self.deleters: t.Dict[t.Tuple[int, str], RepositoryDeleter] = {}  # per entry and target, kept from the prune plan to its apply
         self.halted = threading.Event()  # keep_going is false and something failed
         self.lock = threading.Lock()
+        self.verdicts: t.Dict[t.Tuple[str, str], t.List[t.Any]] = {}  # (source, digest) -> [lock, asked, refusal]
         self.referrers_changed = 0
 
     # Stores and gates, one per repository and per source registry host
@@ -215,7 +216,7 @@ class Sync:
         if self.halted.is_set():
             return stopped(item)
         try:
-            refused = self.verifier(entry.source, t.cast(str, item.source_digest)) if self.verifier else None
+            refused = self.refusal(entry.source, t.cast(str, item.source_digest))
             if refused:
                 return item.with_outcome(Action.BLOCKED, Reason(UNVERIFIED, refused))
             copied = copy_image(self.source(entry), self.target(entry), t.cast(str, item.source_digest), [t.cast(str, item.tag)],
@@ -224,6 +225,17 @@ class Sync:
             return self.fail(item, exc)
         item = replace(item, target_digest=copied.digest)
         return self.copy_referrers(item, context) if entry.referrers else item
+
+    def refusal(self, source: ImageReference, digest: str) -> t.Optional[str]:
+        """The verifier's answer for one source image, asked once per task however many tags point at it."""
+        if self.verifier is None:
+            return None
+        with self.lock:
+            verdict = self.verdicts.setdefault((source.name, digest), [threading.Lock(), False, None])
+        with verdict[0]:
+            if not verdict[1]:
+                verdict[2], verdict[1] = self.verifier(source, digest), True
+        return t.cast(t.Optional[str], verdict[2])
 
     def copy_referrers(self, item: TagPlan, context: CopyContext) -> TagPlan:
         try:

@@ -287,6 +287,23 @@ def test_digests_equal_or_different(client: FakeClient, target_state: str, actio
     assert client.requests() == [('GET', '/v2/app/tags/list'), ('HEAD', '/v2/app/manifests/1.0.0'), ('HEAD', '/v2/app/manifests/1.0.0')]
 
 
+def test_the_verify_gate_asks_once_per_image_and_blocks_every_tag_on_it(client: FakeClient) -> None:
+    shared = client.push(SRC, 'app', ['stable', 'current'], 'one image, two tags')
+    asked: t.List[t.Tuple[str, str]] = []
+
+    def verifier(source: t.Any, digest: str) -> t.Optional[str]:
+        asked.append((source.name, digest))
+        return 'no valid signature' if digest == shared else None
+
+    entries, options = parse(params(entry(tags={'names': ['stable', 'current', '1.0.0']})))
+    result = Sync(client, client, options, False, verifier).run(entries)
+    rows = {r['tag']: r for r in result['results']}
+    assert {tag: row['action'] for tag, row in rows.items()} == {'stable': 'blocked', 'current': 'blocked', '1.0.0': 'created'}
+    assert rows['stable']['reason'] == rows['current']['reason'] == 'no valid signature'
+    assert sorted(asked) == sorted({(SRC + '/app', shared), (SRC + '/app', client.repo(SRC, 'app').tags['1.0.0'])})
+    assert not [path for _method, path in client.writes() if path.endswith(('/stable', '/current'))]
+
+
 def test_check_mode_sends_no_write_and_the_run_does_what_it_planned(client: FakeClient) -> None:
     client.push(DST, 'app', ['1.0.0'], '1.0.0')
     client.push(DST, 'app', ['1.1.0'], 'moved')
