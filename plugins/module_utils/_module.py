@@ -17,7 +17,6 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, RegistryError
-from ansible_collections.oci.registry.plugins.module_utils.model._signature import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.oci.registry.plugins.module_utils.wire._connection import ConnectionOptions
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import AUTH_METHODS
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import HAS_URLLIB3, URLLIB3_IMPORT_ERROR
@@ -80,18 +79,38 @@ def run_module(module: AnsibleModule, run: Runner) -> None:
 
 
 def require_cryptography(module: AnsibleModule) -> None:
-    """Fail cleanly when signatures are asked for and the ``cryptography`` library is missing where the module runs."""
-    if not HAS_CRYPTOGRAPHY:
+    """Fail cleanly when signatures are asked for and the ``cryptography`` library is missing where the module runs.
+
+    Only a task that signs or verifies calls this: loading cryptography costs every other task start-up time.
+    """
+    from ansible_collections.oci.registry.plugins.module_utils.model import _signature  # pylint: disable=import-outside-toplevel
+    if not _signature.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography', reason='to sign and verify image signatures'),
-                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
+                         exception=_signature.CRYPTOGRAPHY_IMPORT_ERROR)
 
 
 # The gate's option (registry_tag, registry_sync): verify an image's signatures before anything is written.
+# A gate is check(client, ref, digest) -> None when the image passes, else the reason it does not.
+Gate = t.Callable[[RegistryClient, t.Any, str], t.Optional[str]]
+
 VERIFY_OPTION: t.Dict[str, t.Any] = {'type': 'dict', 'options': {
     'keys': {'type': 'list', 'elements': 'str', 'required': True, 'no_log': False},
     'require': {'type': 'str', 'default': 'any', 'choices': ['any', 'all']},
     'min_count': {'type': 'int', 'default': 1},
 }}
+
+
+def verify_gate(value: t.Optional[t.Mapping[str, t.Any]]) -> t.Optional[Gate]:
+    """The ``verify`` option as a gate, or None when it is not set.
+
+    The signature code and cryptography load here, only for a task that sets ``verify``: every
+    other registry_tag and registry_sync task starts without them.
+    """
+    if not value:
+        return None
+    from ansible_collections.oci.registry.plugins.module_utils.operations import _signatures  # pylint: disable=import-outside-toplevel
+    rule = _signatures.parse_verify(value)
+    return lambda client, ref, digest: _signatures.check_image(client, ref, digest, rule)
 
 
 # A second set of connection options, for a second registry in one task (registry_tag's source_auth)

@@ -443,18 +443,17 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import check_image, parse_verify
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync import sync
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync_model import DEFAULTS, TAG_DEFAULTS
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import ORDERS, SORTS
 from ansible_collections.oci.registry.plugins.module_utils._module import (
-    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module)
+    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module, verify_gate)
 
 
 def run(client, params, check_mode):
-    rule = parse_verify(params.get('verify'))
+    gate = verify_gate(params.get('verify'))
     source_client = client_with_overrides(client, params['source_auth'], 'source_auth')
-    verifier = (lambda ref, digest: check_image(source_client, ref, digest, rule)) if rule else None
+    verifier = (lambda ref, digest: gate(source_client, ref, digest)) if gate else None
     result = sync(source_client, client, params, check_mode, verifier)
     for message in result.pop('warnings'):
         warn(message)

@@ -213,20 +213,19 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError
+from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError, VerificationFailedError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image, copy_referrers
-from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import parse_verify, require_verified
 from ansible_collections.oci.registry.plugins.module_utils.operations._tagging import parse_tags, parse_target, plan_tags, target_digests
 from ansible_collections.oci.registry.plugins.module_utils._module import (
-    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module)
+    CONNECTION_SUBOPTIONS, VERIFY_OPTION, client_with_overrides, registry_argspec, require_cryptography, run_module, verify_gate)
 
 
 def run(client, params, check_mode):
     source_ref = parse_image(params['source'], 'source')
     tags = parse_tags(params['tags'])
-    rule = parse_verify(params.get('verify'))
+    gate = verify_gate(params.get('verify'))
     target_ref = parse_target(params['repository'], source_ref)
     source = RegistryRepository(client_with_overrides(client, params['source_auth'], 'source_auth'), source_ref)
     target = RegistryRepository(client, target_ref)
@@ -238,7 +237,9 @@ def run(client, params, check_mode):
     else:
         manifest = source.get_manifest(source_ref.reference)
     digest = source_ref.digest or manifest.digest
-    require_verified(source.client, source_ref, digest, rule)
+    refused = gate(source.client, source_ref, digest) if gate else None
+    if refused:
+        raise VerificationFailedError(refused)
     results = plan_tags(target, target_ref.name, tags, digest, params['overwrite'], known)
     to_write = [r['tag'] for r in results if r['changed']]
     try:

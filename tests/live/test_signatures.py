@@ -257,7 +257,7 @@ def test_unusable_signing_keys_fail_clearly_and_write_nothing(harness, key_text,
 
 def test_registry_tag_verify_refuses_unsigned_and_writes_nothing_then_promotes_signed(harness, team_key, other_key):
     from ansible_collections.oci.registry.plugins.modules import registry_tag
-    from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import VerificationFailedError
+    from ansible_collections.oci.registry.plugins.module_utils.model._errors import VerificationFailedError
     image, digest = fresh_image(harness, 'sig/gate-tag')
     params = {'source': image, 'tags': ['prod'], 'repository': '%s/sig/gate-prod' % harness.open.host, 'overwrite': True,
               'referrers': True, 'source_auth': None, 'verify': {'keys': [pem_public(team_key)], 'require': 'any', 'min_count': 1}}

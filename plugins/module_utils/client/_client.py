@@ -33,10 +33,10 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._connection impo
 from ansible_collections.oci.registry.plugins.module_utils.wire._credentials import find_credentials
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import parse_ratelimit
 from ansible_collections.oci.registry.plugins.module_utils.wire._transport import RequestLog, Transport, read_capped, read_json
-from ._hub import DockerHubAPI, HubAuth, namespace_repositories, search as hub_search
 
 if t.TYPE_CHECKING:
     from ._google import GoogleRepository
+    from ._hub import DockerHubAPI
 
 # Image configs are small JSON documents; a cap keeps a hostile registry from exhausting memory.
 MAX_CONFIG_SIZE = 16 * 1024 * 1024
@@ -404,7 +404,7 @@ class RegistryClient:
                                     'so name the namespaces to list (library for the official images)')
         transport = self.docker_hub_listing(registry)
         for namespace in namespaces:
-            yield from namespace_repositories(transport, namespace)
+            yield from _hub().namespace_repositories(transport, namespace)
 
     # Paging (tags and catalog)
 
@@ -481,21 +481,22 @@ class RegistryClient:
 
     def search_docker_hub(self, registry: RegistryName, query: str, limit: int) -> t.List[t.Dict[str, t.Any]]:
         """Docker Hub's search API (``vendors.hub_search_url``), page by page until ``limit`` results or the last page."""
-        return hub_search(self.transport(registry), self.vendors.hub_search_url, query, limit)
+        return _hub().search(self.transport(registry), self.vendors.hub_search_url, query, limit)
 
-    def docker_hub(self, ref: ImageReference) -> DockerHubAPI:
+    def docker_hub(self, ref: ImageReference) -> 'DockerHubAPI':
         """Docker Hub's own API (``vendors.hub_api_url``), one Transport per run whose auth is the Hub JWT, sent to that host only."""
         registry, options, vendors = ref.registry, self.options, self.vendors
         base_url = vendors.hub_api_url.rstrip('/')
+        hub = _hub()
         transport = self._transport(base_url, base_url, 'Docker Hub API',
-                                    lambda transport: HubAuth(transport, find_credentials(registry, options, vendors=vendors)))
-        return DockerHubAPI(transport, ref)
+                                    lambda transport: hub.HubAuth(transport, find_credentials(registry, options, vendors=vendors)))
+        return hub.DockerHubAPI(transport, ref)
 
     def docker_hub_listing(self, registry: RegistryName) -> Transport:
         """The Hub API for reads: the JWT when credentials are found for docker.io (private repositories), else anonymous."""
         options, vendors = self.options, self.vendors
         base_url = vendors.hub_api_url.rstrip('/')
-        return self._transport(base_url + ' reads', base_url, 'Docker Hub API', lambda transport: HubAuth(
+        return self._transport(base_url + ' reads', base_url, 'Docker Hub API', lambda transport: _hub().HubAuth(
             transport, find_credentials(registry.registry, options, vendors=vendors), required=False))
 
     def google(self, ref: ImageReference) -> 'GoogleRepository':
@@ -503,10 +504,19 @@ class RegistryClient:
         return _google().GoogleRepository(self.pages, ref)
 
 
+# The vendor files load when a registry is that vendor's: most runs never need them, and every module
+# would otherwise pay for compiling them at start-up.
+
 def _google() -> t.Any:
-    """The Google vendor file, loaded when a registry is Google's (most runs never need it)."""
+    """The Google vendor file."""
     from . import _google as google  # pylint: disable=import-outside-toplevel
     return google
+
+
+def _hub() -> t.Any:
+    """The Docker Hub vendor file."""
+    from . import _hub as hub  # pylint: disable=import-outside-toplevel
+    return hub
 
 
 def _ping(transport: Transport) -> t.Optional[str]:

@@ -129,6 +129,12 @@ class ResponseTooLargeError(RegistryError):
     kind = 'too_large'
 
 
+class VerificationFailedError(RegistryError):
+    """An image's signatures do not satisfy the ``verify`` rule: the gate refuses it before anything is written."""
+
+    kind = 'verification_failed'
+
+
 def parse_error_body(body: bytes) -> t.List[t.Dict[str, str]]:
     """Return the spec's ``errors`` list from a body, or a one-item list holding plain text."""
     body = body[:MAX_ERROR_BODY]

@@ -45,12 +45,6 @@ REQUIRE = ('any', 'all')
 MAX_KEY_FILE = 64 * 1024
 
 
-class VerificationFailedError(RegistryError):
-    """An image's signatures do not satisfy the rule (the gate refuses it)."""
-
-    kind = 'verification_failed'
-
-
 # Options
 
 
@@ -213,13 +207,6 @@ def check_image(client: RegistryClient, ref: ImageReference, digest: str, rule: 
         return None
     report = verify_image(client, ref, digest, rule)
     return None if report['verified'] else 'signature verification failed for %s@%s: %s' % (ref.name, digest, report['reason'])
-
-
-def require_verified(client: RegistryClient, ref: ImageReference, digest: str, rule: t.Optional[Rule]) -> None:
-    """The gate for a single image: VerificationFailedError (nothing written yet) when it is not verified."""
-    reason = check_image(client, ref, digest, rule)
-    if reason:
-        raise VerificationFailedError(reason)
 
 
 # Signing

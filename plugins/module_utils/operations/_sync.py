@@ -32,7 +32,6 @@ from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit impor
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
 from ._copy import CopyContext, copy_image, copy_referrers, filtered_from, platform_key
-from ._delete import CollateralTagsError, IndexChildError, RepositoryDeleter
 from ._pool import bounded_map
 from ._repositories import Listing as CatalogListing, expand
 from ._shards import Shard
@@ -43,6 +42,9 @@ from ._sync_plan import (
 )
 from ._sync_result import SyncFailedError, shape_result
 from ._tags import rank_tags
+
+if t.TYPE_CHECKING:
+    from ._delete import RepositoryDeleter
 
 # Asked before a tag is copied: why the source image must not be copied (the tag becomes blocked), or None.
 Verifier = t.Callable[[ImageReference, str], t.Optional[str]]
@@ -75,7 +77,7 @@ class Sync:
         self.options, self.check_mode = options, check_mode
         self.gates: t.Dict[str, RateGate] = {}
         self.stores: t.Dict[t.Tuple[str, str], RegistryRepository] = {}
-        self.deleters: t.Dict[t.Tuple[int, str], RepositoryDeleter] = {}  # per entry and target, kept from the prune plan to its apply
+        self.deleters: t.Dict[t.Tuple[int, str], 'RepositoryDeleter'] = {}  # per entry and target, kept from the prune plan to its apply
         self.halted = threading.Event()  # keep_going is false and something failed
         self.lock = threading.Lock()
         self.verdicts: t.Dict[t.Tuple[str, str], t.List[t.Any]] = {}  # (source, digest) -> [lock, asked, refusal]
@@ -189,7 +191,7 @@ class Sync:
         blocked = over_prune_max(entry, doomed, self.options.prune_max)
         if blocked:
             return (), blocked
-        deleter = RepositoryDeleter(self.target_client, entry.target, force=False, check_mode=self.check_mode)
+        deleter = _delete().RepositoryDeleter(self.target_client, entry.target, force=False, check_mode=self.check_mode)
         try:
             found = {tag: deleter.find_tag(tag) for tag in doomed}
         except RegistryError as exc:
@@ -258,9 +260,10 @@ class Sync:
         if self.halted.is_set():
             return [stopped(item) for item in planned]
         deleter = self.deleters[(group.entry.number, group.entry.target.name)]
+        refusals = (_delete().CollateralTagsError, _delete().IndexChildError)
         try:
             deleter.delete(list(group.tags), [])
-        except (CollateralTagsError, IndexChildError) as exc:  # the same refusals as registry_repo_delete's: kept, reported
+        except refusals as exc:  # the same refusals as registry_repo_delete's: kept, reported
             return [item.with_outcome(Action.BLOCKED, Reason(REFUSED, exc.msg), target_digest=group.digest) for item in planned]
         except RegistryError as exc:
             return [self.fail(item, exc) for item in planned]
@@ -331,3 +334,9 @@ def sync(source_client: RegistryClient, target_client: RegistryClient, params: t
     result['catalog'] = {registry: listing.report() for registry, listing in listings.items()}
     SyncFailedError.raise_for(result)
     return result
+
+
+def _delete() -> t.Any:
+    """The delete planner, loaded when a sync prunes: a sync that only copies starts without it."""
+    from . import _delete as delete  # pylint: disable=import-outside-toplevel
+    return delete
