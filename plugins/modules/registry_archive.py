@@ -197,6 +197,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.operations._archive import export_images, import_images
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module
 

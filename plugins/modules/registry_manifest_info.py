@@ -210,6 +210,7 @@ referrers:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image, parse_platform
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, run_module

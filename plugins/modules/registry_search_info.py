@@ -135,6 +135,7 @@ repositories:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_registry
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference

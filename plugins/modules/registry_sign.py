@@ -149,6 +149,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import InvalidInputError, register_secret
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.model._signature import FORMATS, load_private_key

@@ -177,6 +177,7 @@ platforms:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.operations._signatures import parse_rule, verify_image
 from ansible_collections.oci.registry.plugins.module_utils._module import registry_argspec, require_cryptography, run_module

@@ -443,6 +443,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync import sync
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync_model import DEFAULTS, TAG_DEFAULTS
 from ansible_collections.oci.registry.plugins.module_utils.operations._tags import ORDERS, SORTS

@@ -213,6 +213,7 @@ referrers:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import RegistryError, VerificationFailedError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import parse_image
 from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository

@@ -197,6 +197,7 @@ details:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oci.registry.plugins.module_utils import _startup  # pylint: disable=unused-import  # first: see there
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError
 from ansible_collections.oci.registry.plugins.module_utils.model._options import DEFAULTS, check_workers, parse_repository
 from ansible_collections.oci.registry.plugins.module_utils.operations._pool import bounded_map

@@ -17,6 +17,7 @@ paths themselves (prune, verify, Docker Hub, Google) are run by their own tests.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -94,3 +95,13 @@ def test_the_probe_sees_what_a_module_loads(startup: t.Dict[str, t.Set[str]]) ->
     assert {'operations._delete'} <= startup['registry_repo_delete']
     assert {'model._signature', 'cryptography'} <= startup['registry_sign']
     assert offending('registry_manifest_info', {'operations._delete', 'cryptography.hazmat', 'client._client'}) == ['cryptography', 'operations._delete']
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_a_module_imports_startup_before_any_other_file_of_the_collection(module: str) -> None:
+    """_startup makes zipimport compile each later file once; a file imported before it is compiled twice."""
+    with open(os.path.join(ROOT, 'plugins', 'modules', module + '.py'), encoding='utf-8') as handle:
+        tree = ast.parse(handle.read())
+    ours = [node for node in tree.body if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('ansible_collections.oci.registry')]
+    first = ours[0]
+    assert (first.module, [alias.name for alias in first.names]) == ('ansible_collections.oci.registry.plugins.module_utils', ['_startup'])
