@@ -5,9 +5,13 @@
 """registry_sync: keep the selected tags of repositories in step between registries.
 
 Plan, then apply. The plan (``_sync_plan.py``) comes from reads alone: every entry's tags are listed,
-every selected tag gets its action from one HEAD on the source and one on the target (with a platform
-filter, at most one GET of the target's filtered index, which records what it was made from), and the
-target tags to prune are found and grouped by digest. Then changed tags are copied through the copy
+every selected tag gets its action from one HEAD on the target and one read of the source (with a
+platform filter, at most one GET of the target's filtered index, which records what it was made from),
+and the target tags to prune are found and grouped by digest. The source read is a HEAD, except for a
+tag the target lacks outside check mode: its copy will GET that manifest anyway, so the plan GETs it
+instead of a HEAD and keeps it for the copy (up to ``PREFETCH_BYTES`` of manifests; past that, a HEAD
+again), which saves one request per new tag. Under a rate floor (``min_ratelimit_remaining``) the
+source read stays a HEAD: it tells the gate the allowance before any pull is spent. Then changed tags are copied through the copy
 engine (one CopyContext for the task, so a blob already in or copied to one target repository is
 mounted into the others of that registry), and the planned prunes go through the delete planner with
 its collateral rule. Check mode applies the same plan with the copy engine's and the delete planner's
@@ -30,7 +34,7 @@ from ansible_collections.oci.registry.plugins.module_utils.model._manifest impor
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.wire._ratelimit import RateGate, RateLimitStop
 from ansible_collections.oci.registry.plugins.module_utils.client._client import RegistryClient
-from ansible_collections.oci.registry.plugins.module_utils.stores._store import RegistryRepository
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import NewRepository, RegistryRepository
 from ._copy import CopyContext, copy_image, copy_referrers, filtered_from, platform_key
 from ._pool import bounded_map
 from ._repositories import Listing as CatalogListing, expand
@@ -48,6 +52,37 @@ if t.TYPE_CHECKING:
 
 # Asked before a tag is copied: why the source image must not be copied (the tag becomes blocked), or None.
 Verifier = t.Callable[[ImageReference, str], t.Optional[str]]
+# Source manifests the plan keeps for their copies, at most this many bytes of them at once (a few thousand
+# manifests): a first sync of more new tags reads the rest with a HEAD at plan time and a GET in the copy.
+PREFETCH_BYTES = 8 * 1024 * 1024
+
+
+class Prefetched:
+    """Source manifests read at plan time for the copies to come, by source repository and digest, within a byte budget."""
+
+    def __init__(self, budget: t.Optional[int] = None) -> None:
+        self.left = PREFETCH_BYTES if budget is None else budget
+        self.lock = threading.Lock()
+        self.manifests: t.Dict[t.Tuple[str, str, str], Manifest] = {}
+
+    def room(self) -> bool:
+        with self.lock:
+            return self.left > 0
+
+    def keep(self, source: ImageReference, manifest: Manifest) -> None:
+        with self.lock:
+            key = (source.api_host, source.repository, manifest.digest)
+            if key not in self.manifests:
+                self.manifests[key] = manifest
+                self.left -= len(manifest.raw)
+
+    def take(self, source: ImageReference, digest: str) -> t.Optional[Manifest]:
+        """The kept manifest, handed over once (a second tag of the same digest reads it again): its bytes free up."""
+        with self.lock:
+            manifest = self.manifests.pop((source.api_host, source.repository, digest), None)
+            if manifest is not None:
+                self.left += len(manifest.raw)
+            return manifest
 
 
 class GatedRepository(RegistryRepository):
@@ -82,6 +117,11 @@ class Sync:
         self.lock = threading.Lock()
         self.verdicts: t.Dict[t.Tuple[str, str], t.List[t.Any]] = {}  # (source, digest) -> [lock, asked, refusal]
         self.referrers_changed = 0
+        self.prefetched = Prefetched()
+        self.new_targets: t.Set[t.Tuple[str, str]] = set()  # target repositories whose tag list answered NAME_UNKNOWN
+        # Not in check mode (it spends no pull), nor under a rate floor: the plan's HEADs tell the gate the
+        # allowance for free before the first pull, where a GET would spend one unseen.
+        self.prefetch = not check_mode and not options.min_ratelimit_remaining
 
     # Stores and gates, one per repository and per source registry host
 
@@ -105,7 +145,8 @@ class Sync:
         key = ('target', '%s/%s' % (entry.target.api_host, entry.target.repository))
         with self.lock:
             if key not in self.stores:
-                self.stores[key] = RegistryRepository(self.target_client, entry.target)
+                store = NewRepository if key in self.new_targets else RegistryRepository
+                self.stores[key] = store(self.target_client, entry.target)
             return self.stores[key]
 
     # Plan: reads only
@@ -123,7 +164,8 @@ class Sync:
         return Plan(tuple(tags), tuple(groups), tuple(decided))
 
     def list_entry(self, entry: Entry) -> Listing:
-        """The source's tag list (and the target's, when pruning or when immutable tags may skip the compare)."""
+        """The source's tag list, and the target's: needed to prune and for immutable tags, and otherwise read when
+        more than one tag is selected, because one listing then saves the HEAD of every tag the target lacks."""
         try:
             try:
                 found = self.source_client.list_tags_detailed(entry.source)
@@ -132,16 +174,28 @@ class Sync:
             selection = entry.selection
             ranked, _digests, _created = rank_tags(self.source_client, entry.source, found, selection.select(found.tags),
                                                    selection.sort, selection.order, selection.limit, 1)
-            target_tags = self._target_tags(entry) if entry.prune or self.options.immutable else None
+            required = bool(entry.prune or self.options.immutable)
+            target_tags = self._target_tags(entry, required) if required or len(ranked) > 1 else None
             return Listing(entry, tuple(s['tag'] for s in ranked), target_tags)
         except RegistryError as exc:
             return Listing(entry, failed=self.fail(TagPlan(entry, None), exc))
 
-    def _target_tags(self, entry: Entry) -> t.FrozenSet[str]:
+    def _target_tags(self, entry: Entry, required: bool) -> t.Optional[t.FrozenSet[str]]:
+        """The target's tags; none for a repository it does not have (remembered as new: see NewRepository).
+
+        Unless prune or immutable need the list, a failure to read it only means a HEAD per tag (None).
+        """
         try:
             return frozenset(self.target_client.list_tags(entry.target))
-        except NotFoundError:
+        except NotFoundError as exc:
+            if 'NAME_UNKNOWN' in exc.codes:
+                with self.lock:
+                    self.new_targets.add(('target', '%s/%s' % (entry.target.api_host, entry.target.repository)))
             return frozenset()
+        except RegistryError:
+            if required:
+                raise
+            return None
 
     def compare_all(self, listings: t.Sequence[Listing]) -> t.List[TagPlan]:
         items = [item for listing in listings for item in initial_tags(listing)]
@@ -155,25 +209,40 @@ class Sync:
         if self.halted.is_set():
             return stopped(item)
         try:
-            return immutable_unchanged(item, listing, self.options) or self._compare_digests(item)
+            return immutable_unchanged(item, listing, self.options) or self._compare_digests(item, listing)
         except RegistryError as exc:
             return self.fail(item, exc)
 
-    def _compare_digests(self, item: TagPlan) -> TagPlan:
+    def _compare_digests(self, item: TagPlan, listing: Listing) -> TagPlan:
+        """The target's digest of the tag (a HEAD, unless its tag list lacks it), then the source's; a failure reports
+        the digests read so far."""
         entry, tag = item.entry, t.cast(str, item.tag)
-        head = self.source_client.head_manifest(entry.source.with_tag(tag))
-        self.gate(entry.source).observe(head.ratelimit)
-        item = replace(item, source_digest=head.digest)  # a failure from here on reports the digests read so far
         try:
-            broken = pin_broken(item, head.digest)
+            listed_absent = listing.target_tags is not None and tag not in listing.target_tags
+            previous = None if listed_absent else self.target(entry).manifest_digest(tag)
+            item = replace(item, previous_digest=previous)
+            digest = self._source_digest(entry, tag, prefetch=previous is None and self.prefetch)
+            item = replace(item, source_digest=digest)
+            broken = pin_broken(item, digest)
             if broken:
                 raise RegistryError(broken, codes=['PIN_MISMATCH'])
-            item = replace(item, previous_digest=self.target(entry).manifest_digest(tag))
-            previous = item.previous_digest
-            same = bool(previous and previous != head.digest and entry.platforms and self._filtered_from_same(item, head.digest))
-            return compared(item, head.digest, previous, same)
+            same = bool(previous and previous != digest and entry.platforms and self._filtered_from_same(item, digest))
+            return compared(item, digest, previous, same)
         except RegistryError as exc:
             return self.fail(item, exc)
+
+    def _source_digest(self, entry: Entry, tag: str, prefetch: bool) -> str:
+        """A HEAD on the source tag; with ``prefetch`` (its copy will read the manifest) a GET, kept for that copy.
+
+        The GET goes through the registry's RateGate, as the copy's would: it spends the same one pull.
+        """
+        if prefetch and self.prefetched.room():
+            manifest = self.source(entry).get_manifest(tag)
+            self.prefetched.keep(entry.source, manifest)
+            return manifest.digest
+        head = self.source_client.head_manifest(entry.source.with_tag(tag))
+        self.gate(entry.source).observe(head.ratelimit)
+        return head.digest
 
     def _filtered_from_same(self, item: TagPlan, source_digest: str) -> bool:
         """Whether the target's index was filtered from this very source index for these platforms: one GET on the target."""
@@ -217,11 +286,13 @@ class Sync:
         entry = item.entry
         if self.halted.is_set():
             return stopped(item)
+        digest = t.cast(str, item.source_digest)
+        manifest = self.prefetched.take(entry.source, digest)
         try:
-            refused = self.refusal(entry.source, t.cast(str, item.source_digest))
+            refused = self.refusal(entry.source, digest)
             if refused:
                 return item.with_outcome(Action.BLOCKED, Reason(UNVERIFIED, refused))
-            copied = copy_image(self.source(entry), self.target(entry), t.cast(str, item.source_digest), [t.cast(str, item.tag)],
+            copied = copy_image(self.source(entry), self.target(entry), digest, [t.cast(str, item.tag)], manifest=manifest,
                                 platforms=entry.platforms or None, context=context)
         except RegistryError as exc:
             return self.fail(item, exc)

@@ -84,7 +84,7 @@ class Listing:
 
     entry: Entry
     selected: t.Tuple[str, ...] = ()
-    target_tags: t.Optional[t.FrozenSet[str]] = None  # read only with prune or immutable
+    target_tags: t.Optional[t.FrozenSet[str]] = None  # None when not read (one tag selected, no prune or immutable)
     failed: t.Optional[TagPlan] = None
 
 

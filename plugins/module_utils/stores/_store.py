@@ -17,6 +17,7 @@ blob verified against its digest as it streams, every manifest written as its ex
 from __future__ import annotations
 
 import contextlib
+import threading
 import typing as t
 
 from ansible_collections.oci.registry.plugins.module_utils.model._errors import NotFoundError
@@ -152,6 +153,47 @@ class RegistryRepository(ImageStore):
 
     def referrers(self, digest: str) -> t.List[t.Dict[str, t.Any]]:
         return self.client.referrers(self.ref, digest)
+
+
+class NewRepository(RegistryRepository):
+    """A registry repository that did not exist when the task listed it (its tag list answered NAME_UNKNOWN).
+
+    It holds what this task writes into it, so whether a manifest or blob is there is answered from
+    that record, without a request: a first copy into a new repository sends no HEAD for the
+    blobs and child manifests it is about to write. A blob that an interrupted push left there
+    without a tag is written again, which is harmless.
+    """
+
+    def __init__(self, client: RegistryClient, ref: ImageReference) -> None:
+        super().__init__(client, ref)
+        self._lock = threading.Lock()
+        self._manifests: t.Dict[str, str] = {}  # tag or digest written -> digest
+        self._blobs: t.Set[str] = set()
+
+    def manifest_digest(self, reference: str) -> t.Optional[str]:
+        with self._lock:
+            return self._manifests.get(reference)
+
+    def put_manifest(self, reference: str, raw: bytes, media_type: str) -> None:
+        digest = self.client.put_manifest(self.at(reference), raw, media_type)
+        with self._lock:
+            self._manifests[reference] = self._manifests[digest] = digest
+
+    def blob_exists(self, digest: str) -> bool:
+        with self._lock:
+            return digest in self._blobs
+
+    def write_blob(self, digest: str, size: t.Optional[int], chunks: t.Iterable[bytes]) -> None:
+        super().write_blob(digest, size, chunks)
+        with self._lock:
+            self._blobs.add(digest)
+
+    def mount_blob(self, digest: str, source: ImageStore) -> bool:
+        mounted = super().mount_blob(digest, source)
+        if mounted:
+            with self._lock:
+                self._blobs.add(digest)
+        return mounted
 
 
 class SizedChunks:

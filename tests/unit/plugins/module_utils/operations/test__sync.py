@@ -22,9 +22,11 @@ from ansible_collections.oci.registry.plugins.module_utils.model._errors import 
 from ansible_collections.oci.registry.plugins.module_utils.model._manifest import OCI_INDEX, OCI_MANIFEST, Manifest
 from ansible_collections.oci.registry.plugins.module_utils.model._reference import ImageReference
 from ansible_collections.oci.registry.plugins.module_utils.model._vendors import VENDOR_ENDPOINTS
-from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext
-from ansible_collections.oci.registry.plugins.module_utils.operations._sync import Sync, sync
+from ansible_collections.oci.registry.plugins.module_utils.operations._copy import CopyContext, copy_image
+from ansible_collections.oci.registry.plugins.module_utils.operations import _sync as sync_module
+from ansible_collections.oci.registry.plugins.module_utils.operations._sync import Prefetched, Sync, sync
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync_model import parse
+from ansible_collections.oci.registry.plugins.module_utils.stores._store import NewRepository, RegistryRepository
 from ansible_collections.oci.registry.plugins.module_utils.operations._sync_plan import (
     ERROR, IMMUTABLE, MISSING, PRUNE_MAX, RATE_LIMIT, REFUSED, STOPPED, Action, PruneGroup,
 )
@@ -250,7 +252,9 @@ def test_tag_selection(client: FakeClient, tags: t.Optional[t.Dict[str, t.Any]],
     assert sorted(item.tag for item in plan.tags) == selected
     assert {item.action for item in plan.tags} == {Action.CREATED}
     assert not plan.prunes and not plan.prune_results
-    assert client.writes() == [] and client.requests('GET') == [('GET', '/v2/app/tags/list')]
+    assert client.writes() == [] and client.requests('GET', SRC) == [('GET', '/v2/app/tags/list')]
+    # the target does not have the repository: one tag list (NAME_UNKNOWN) instead of a HEAD per tag
+    assert client.requests(host=DST) == ([('GET', '/v2/app/tags/list')] if len(selected) > 1 else [('HEAD', '/v2/app/manifests/%s' % selected[0])])
 
 
 def test_named_tags_missing_or_moved_fail_and_the_rest_go_on(client: FakeClient) -> None:
@@ -285,6 +289,78 @@ def test_digests_equal_or_different(client: FakeClient, target_state: str, actio
         action, source, expected_previous, expected_previous if action is Action.UNCHANGED else source)
     # one HEAD on each side, nothing else but the source's tag list
     assert client.requests() == [('GET', '/v2/app/tags/list'), ('HEAD', '/v2/app/manifests/1.0.0'), ('HEAD', '/v2/app/manifests/1.0.0')]
+
+
+def test_a_new_tag_is_read_once_the_plan_gets_the_manifest_its_copy_uses(client: FakeClient) -> None:
+    """Outside check mode a tag the target lacks costs one source GET at plan time and none in its copy."""
+    result, failure = run(client, params(entry(tags={'names': ['1.0.0', 'edge']})))
+    assert failure is None and actions(result) == {'1.0.0': 'created', 'edge': 'created'}
+    reads = sorted(r for r in client.requests(host=SRC) if '/blobs/' not in r[1])
+    assert reads == [('GET', '/v2/app/manifests/1.0.0'), ('GET', '/v2/app/manifests/edge'), ('GET', '/v2/app/tags/list')]
+    # the target has no such repository (its tag list answers NAME_UNKNOWN): no HEAD for a tag, manifest or blob
+    assert client.requests('HEAD', DST) == [] and client.requests('GET', DST) == [('GET', '/v2/app/tags/list')]
+    assert sorted(client.repo(DST, 'app').tags) == ['1.0.0', 'edge']
+
+
+def test_a_new_repository_answers_from_what_the_task_wrote(client: FakeClient) -> None:
+    source = RegistryRepository(client, ImageReference.parse('%s/app' % SRC))
+    target = NewRepository(client, ImageReference.parse('%s/fresh' % DST))
+    digest = client.repo(SRC, 'app').tags['1.0.0']
+    blobs = sorted(client.repo(SRC, 'app').blobs)
+    assert target.manifest_digest('1.0.0') is None and target.manifest_digest(digest) is None
+    assert not any(target.blob_exists(blob) for blob in blobs) and client.requests(host=DST) == []
+    copy_image(source, target, '1.0.0', ['1.0.0'])
+    assert target.manifest_digest('1.0.0') == digest and target.manifest_digest(digest) == digest
+    written = set(client.repo(DST, 'fresh').blobs)
+    assert written and all(target.blob_exists(blob) for blob in written)
+    assert client.requests('HEAD', DST) == []  # every answer came from the record, and the copy asked nothing first
+    assert client.repo(DST, 'fresh').tags == {'1.0.0': digest}
+
+
+def test_a_listed_target_is_asked_only_about_the_tags_it_has(client: FakeClient) -> None:
+    client.push(DST, 'app', ['1.0.0'], '1.0.0')
+    result, failure = run(client, params(entry(tags={'names': ['1.0.0', 'edge']})))
+    assert failure is None and actions(result) == {'1.0.0': 'unchanged', 'edge': 'created'}
+    target_manifest_heads = [path for _method, path in client.requests('HEAD', DST) if '/manifests/' in path]
+    assert target_manifest_heads == ['/v2/app/manifests/1.0.0']  # edge is not in the target's tag list: no HEAD
+    assert [path for _method, path in client.requests('HEAD', DST) if '/blobs/' in path]  # an existing repository: blobs are asked about
+    result, failure = run(client, params(entry(tags={'names': ['1.0.0', 'edge']})))
+    assert actions(result) == {'1.0.0': 'unchanged', 'edge': 'unchanged'}
+
+
+def test_check_mode_and_a_tag_the_target_has_read_the_source_with_a_head(client: FakeClient) -> None:
+    client.repo(DST, 'app').tags['1.0.0'] = client.push(DST, 'app', ['unrelated'], 'unrelated')
+    run(client, params(entry(tags={'names': ['1.0.0', 'edge']})), check_mode=True)
+    by_tag = [r for r in client.requests(host=SRC) if r[1].endswith(('/1.0.0', '/edge'))]
+    assert sorted(by_tag) == [('HEAD', '/v2/app/manifests/1.0.0'), ('HEAD', '/v2/app/manifests/edge')]  # the dry copies read by digest
+    client.log.records.clear()
+    result, _failure = run(client, params(entry(tags={'names': ['1.0.0']})))
+    assert actions(result) == {'1.0.0': 'updated'}  # the target had the tag: HEAD in the plan, GET in the copy
+    assert [r for r in client.requests(host=SRC) if 'manifests' in r[1]] == [('HEAD', '/v2/app/manifests/1.0.0'), ('GET', '/v2/app/manifests/%s' % client.repo(SRC, 'app').tags['1.0.0'])]
+
+
+def test_tags_sharing_a_digest_and_the_byte_budget(client: FakeClient) -> None:
+    shared = client.push(SRC, 'app', ['stable', 'current'], 'one image, two tags')
+    result, _failure = run(client, params(entry(tags={'names': ['stable', 'current']})))
+    assert actions(result) == {'stable': 'created', 'current': 'created'}
+    assert client.repo(DST, 'app').tags == {'stable': shared, 'current': shared}
+    kept = Prefetched(budget=1)
+    assert kept.room()
+    manifest = client.get_manifest(ImageReference.parse('%s/app:stable' % SRC))
+    kept.keep(ImageReference.parse('%s/app' % SRC), manifest)
+    kept.keep(ImageReference.parse('%s/app' % SRC), manifest)  # a second tag of the same digest is not counted twice
+    assert not kept.room() and kept.left == 1 - len(manifest.raw)
+    assert kept.take(ImageReference.parse('%s/app' % SRC), shared) is manifest and kept.left == 1 and kept.room()
+    assert kept.take(ImageReference.parse('%s/app' % SRC), shared) is None  # handed over once
+
+
+def test_past_the_byte_budget_the_plan_heads_again(client: FakeClient, monkeypatch: t.Any) -> None:
+    monkeypatch.setattr(sync_module, 'PREFETCH_BYTES', 1)
+    result, failure = run(client, params(entry(tags={'names': ['1.0.0', 'edge']}), workers=1))
+    assert failure is None and actions(result) == {'1.0.0': 'created', 'edge': 'created'}
+    manifest_reads = [r for r in client.requests(host=SRC) if 'manifests' in r[1]]
+    # the first new tag fills the budget: the second is read with a HEAD in the plan and a GET (by digest) in its copy
+    assert [method for method, _path in manifest_reads] == ['GET', 'HEAD', 'GET']
 
 
 def test_the_verify_gate_asks_once_per_image_and_blocks_every_tag_on_it(client: FakeClient) -> None:
@@ -397,7 +473,9 @@ def test_rate_floor_stops_copies_as_a_typed_reason(client: FakeClient, floor: in
     result, failure = run(client, params(entry(), min_ratelimit_remaining=floor, workers=1))
     assert failure is None and result['partial'] is True
     assert (result['summary']['created'], result['summary']['skipped']) == (created, skipped)
-    assert len(client.requests('HEAD', SRC)) == 7  # every tag compared: a HEAD spends no pull
+    # every tag compared: under a floor by a HEAD, which spends no pull and shows the gate the allowance; without
+    # one, the plan GETs the manifests the copies need (each spends the pull its copy would have)
+    assert len(client.requests('HEAD', SRC)) == (7 if floor else 0)
     gate = result['ratelimit'][SRC]
     if floor:
         assert gate['remaining'] == floor and 'min_ratelimit_remaining is %d' % floor in gate['stopped']
@@ -410,7 +488,8 @@ def test_rate_floor_stops_copies_as_a_typed_reason(client: FakeClient, floor: in
 
 def test_a_skip_reads_its_kind_not_its_text(client: FakeClient) -> None:
     """A failure whose message starts like a rate-limit reason is still a failure, and the run is not partial."""
-    client.failing[('HEAD', '/manifests/edge')] = RegistryError('rate limit: a message that only looks like one')
+    for method in ('HEAD', 'GET'):  # the plan reads a tag the target lacks with a GET, in check mode with a HEAD
+        client.failing[(method, '/manifests/edge')] = RegistryError('rate limit: a message that only looks like one')
     result, failure = run(client, params(entry(tags={'names': ['edge', 'latest']})))
     assert actions(result) == {'edge': 'failed', 'latest': 'created'} and result['partial'] is False
     assert failure is not None and result['warnings'] == []
