@@ -12,13 +12,15 @@ version_added: 0.1.0
 description:
   - Mirrors the selected tags of source repositories (Docker Hub, GHCR, Quay, a vendor's registry) into target repositories,
     over the OCI Distribution / Docker Registry HTTP API V2, without a Docker daemon and without pulling to disk.
-  - B(Plan, then apply.) Each entry's source tags are listed and selected (O(repositories[].tags)); with more than one tag
-    selected, the target's tags are listed too. Each selected tag the target has then costs one HEAD on the target and one
-    on the source, and the digests are compared. A tag whose digests are equal is unchanged, and nothing more is sent for
-    it (no GET on either side, no PUT, an index included). Only then are the changed tags copied.
-  - A tag the target lacks costs no HEAD on the target; outside check mode its source manifest is read at once with the
-    GET its copy needs anyway (one request instead of a HEAD and a GET), unless O(min_ratelimit_remaining) is set, where a
-    HEAD first shows the rate gate the allowance without spending a pull.
+  - B(Plan, then apply.) Each entry's source tags are listed and selected (O(repositories[].tags)). Each selected tag
+    then costs one HEAD on the target and one on the source, and the digests are compared. A tag whose digests are
+    equal is unchanged, and nothing more is sent for it (no GET on either side, no PUT, an index included). Only then
+    are the changed tags copied.
+  - When the target lacks the first selected tag of an entry (a new repository, new tags), the target's tags are listed
+    once, and every other tag the target lacks costs no HEAD on the target. Outside check mode, the source manifest of a
+    tag the target lacks is read at once with the GET its copy needs anyway (one request instead of a HEAD and a GET),
+    unless O(min_ratelimit_remaining) is set, where a HEAD first shows the rate gate the allowance without spending a
+    pull.
   - A target repository that does not exist yet (its tag list answers C(NAME_UNKNOWN)) is written without asking first
     whether each blob and child manifest is there; a blob an interrupted push left there untagged is uploaded again.
   - HEAD requests do not count against Docker Hub's pull limit, so a no-op run spends no pulls.
@@ -256,12 +258,12 @@ notes:
   - A whole-registry entry costs one listing request per page of its registry's catalog (up to 1000 names a page on
     distribution) or per 1000 repositories of a Docker Hub namespace, plus authentication, in every shard.
   - Request cost of a no-op rerun per repository, on a registry sending all tags in one page - one tag-list request on the
-    source and one on the target (on the target only when more than one tag is selected, or with O(prune) or
-    O(immutable)), one HEAD per selected tag on each side, no manifest GET, no write; plus authentication (one ping, a
-    token per repository on token registries).
-  - Request cost of a first sync into a new target repository - the two tag lists, then per image one source manifest
-    GET (per platform one more), per blob one source GET and two target requests (upload session and bytes; a blob
-    already copied to another repository of the target is mounted, one request), per manifest one PUT; no HEAD.
+    source (plus one on the target with O(prune) or O(immutable)), one HEAD per selected tag on each side, no manifest GET,
+    no write; plus authentication (one ping, a token per repository on token registries).
+  - Request cost of a first sync into a new target repository - the source's tag list, one HEAD and one tag list on the
+    target, then per image one source manifest GET (per platform one more), per blob one source GET and two target
+    requests (upload session and bytes; a blob already copied to another repository of the target is mounted, one
+    request), per manifest one PUT; no other HEAD.
   - A tag copied while its source moved is copied at the digest the plan saw, never half of each.
 seealso:
   - module: oci.registry.registry_tag

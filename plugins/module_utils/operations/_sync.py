@@ -164,8 +164,12 @@ class Sync:
         return Plan(tuple(tags), tuple(groups), tuple(decided))
 
     def list_entry(self, entry: Entry) -> Listing:
-        """The source's tag list, and the target's: needed to prune and for immutable tags, and otherwise read when
-        more than one tag is selected, because one listing then saves the HEAD of every tag the target lacks."""
+        """The source's tag list, and the target's when prune or immutable need it.
+
+        Otherwise, with more than one tag selected, the first one is HEADed on the target at once: when the
+        target has it (a mirror in step) the other tags are HEADed as usual; when it lacks it (a new repository,
+        a first sync) the target's tags are listed, and every other tag the target lacks costs no HEAD.
+        """
         try:
             try:
                 found = self.source_client.list_tags_detailed(entry.source)
@@ -174,11 +178,23 @@ class Sync:
             selection = entry.selection
             ranked, _digests, _created = rank_tags(self.source_client, entry.source, found, selection.select(found.tags),
                                                    selection.sort, selection.order, selection.limit, 1)
-            required = bool(entry.prune or self.options.immutable)
-            target_tags = self._target_tags(entry, required) if required or len(ranked) > 1 else None
-            return Listing(entry, tuple(s['tag'] for s in ranked), target_tags)
+            selected = tuple(s['tag'] for s in ranked)
+            if entry.prune or self.options.immutable:
+                return Listing(entry, selected, self._target_tags(entry, True))
+            probed = self._probe(entry, selected[0]) if len(selected) > 1 else ()
+            target_tags = self._target_tags(entry, False) if probed and probed[0][1] is None else None
+            return Listing(entry, selected, target_tags, probed=probed)
         except RegistryError as exc:
             return Listing(entry, failed=self.fail(TagPlan(entry, None), exc))
+
+    def _probe(self, entry: Entry, tag: str) -> t.Tuple[t.Tuple[str, t.Optional[str]], ...]:
+        """((tag, the target's digest or None),) from one HEAD; () when the HEAD fails (the compare meets that error)."""
+        try:
+            return ((tag, self.target_client.head_manifest(entry.target.with_tag(tag)).digest),)
+        except NotFoundError:
+            return ((tag, None),)
+        except RegistryError:
+            return ()
 
     def _target_tags(self, entry: Entry, required: bool) -> t.Optional[t.FrozenSet[str]]:
         """The target's tags; none for a repository it does not have (remembered as new: see NewRepository).
@@ -218,8 +234,12 @@ class Sync:
         the digests read so far."""
         entry, tag = item.entry, t.cast(str, item.tag)
         try:
+            probed = dict(listing.probed)
             listed_absent = listing.target_tags is not None and tag not in listing.target_tags
-            previous = None if listed_absent else self.target(entry).manifest_digest(tag)
+            if tag in probed:
+                previous = probed[tag]
+            else:
+                previous = None if listed_absent else self.target(entry).manifest_digest(tag)
             item = replace(item, previous_digest=previous)
             digest = self._source_digest(entry, tag, prefetch=previous is None and self.prefetch)
             item = replace(item, source_digest=digest)

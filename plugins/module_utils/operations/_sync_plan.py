@@ -84,8 +84,9 @@ class Listing:
 
     entry: Entry
     selected: t.Tuple[str, ...] = ()
-    target_tags: t.Optional[t.FrozenSet[str]] = None  # None when not read (one tag selected, no prune or immutable)
+    target_tags: t.Optional[t.FrozenSet[str]] = None  # None when not read
     failed: t.Optional[TagPlan] = None
+    probed: t.Tuple[t.Tuple[str, t.Optional[str]], ...] = ()  # (tag, the target's digest or None) already HEADed
 
 
 @dataclass(frozen=True)
