@@ -344,7 +344,8 @@ def test_check_mode_and_a_tag_the_target_has_read_the_source_with_a_head(client:
     client.log.records.clear()
     result, _failure = run(client, params(entry(tags={'names': ['1.0.0']})))
     assert actions(result) == {'1.0.0': 'updated'}  # the target had the tag: HEAD in the plan, GET in the copy
-    assert [r for r in client.requests(host=SRC) if 'manifests' in r[1]] == [('HEAD', '/v2/app/manifests/1.0.0'), ('GET', '/v2/app/manifests/%s' % client.repo(SRC, 'app').tags['1.0.0'])]
+    digest = client.repo(SRC, 'app').tags['1.0.0']
+    assert [r for r in client.requests(host=SRC) if 'manifests' in r[1]] == [('HEAD', '/v2/app/manifests/1.0.0'), ('GET', '/v2/app/manifests/%s' % digest)]
 
 
 def test_tags_sharing_a_digest_and_the_byte_budget(client: FakeClient) -> None:
