@@ -215,9 +215,10 @@ class Sync:
 
     def compare_all(self, listings: t.Sequence[Listing]) -> t.List[TagPlan]:
         items = [item for listing in listings for item in initial_tags(listing)]
-        by_entry = {listing.entry.number: listing for listing in listings}
+        # by the entry itself: the repositories a whole-registry entry expands to share its number
+        by_entry = {id(listing.entry): listing for listing in listings}
         todo = [item for item in items if item.action is None]
-        done = iter(bounded_map(lambda item: self.compare(item, by_entry[item.entry.number]), todo, self.options.workers))
+        done = iter(bounded_map(lambda item: self.compare(item, by_entry[id(item.entry)]), todo, self.options.workers))
         return [next(done) if item.action is None else item for item in items]
 
     def compare(self, item: TagPlan, listing: Listing) -> TagPlan:

@@ -11,6 +11,7 @@ same module against real registries.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import typing as t
@@ -304,6 +305,21 @@ def test_a_new_tag_is_read_once_the_plan_gets_the_manifest_its_copy_uses(client:
     # other HEAD follows, for a tag, a manifest or a blob
     assert client.requests('HEAD', DST) == [('HEAD', '/v2/app/manifests/1.0.0')] and client.requests('GET', DST) == [('GET', '/v2/app/tags/list')]
     assert sorted(client.repo(DST, 'app').tags) == ['1.0.0', 'edge']
+
+
+def test_repositories_of_one_whole_registry_entry_are_compared_each_against_its_own_target(client: FakeClient) -> None:
+    """The repositories a whole-registry entry expands to share its number: each tag must meet its own target's digest."""
+    client.push(SRC, 'other', ['1.0.0', 'edge'], 'other image')
+    client.push(DST, 'app', ['1.0.0', 'edge'], '1.0.0')
+    client.push(DST, 'other', ['1.0.0', 'edge'], 'other image')
+    entries, options = parse(params(entry(tags={'names': ['1.0.0', 'edge']}), entry('other', tags={'names': ['1.0.0', 'edge']})))
+    entries = [dataclasses.replace(e, number=0) for e in entries]
+    plan = Sync(client, client, options, True).plan(entries)
+    assert {(i.entry.source.repository, i.tag): (i.action, i.previous_digest) for i in plan.tags} == {
+        ('app', '1.0.0'): (Action.UNCHANGED, client.repo(DST, 'app').tags['1.0.0']),
+        ('app', 'edge'): (Action.UPDATED, client.repo(DST, 'app').tags['edge']),
+        ('other', '1.0.0'): (Action.UNCHANGED, client.repo(DST, 'other').tags['1.0.0']),
+        ('other', 'edge'): (Action.UNCHANGED, client.repo(DST, 'other').tags['edge'])}
 
 
 def test_a_new_repository_answers_from_what_the_task_wrote(client: FakeClient) -> None:
