@@ -135,14 +135,14 @@ class Sync:
         return self.gates[ref.api_host]
 
     def source(self, entry: Entry) -> RegistryRepository:
-        key = ('source', '%s/%s' % (entry.source.api_host, entry.source.repository))
+        key = _store_key('source', entry.source)
         with self.lock:
             if key not in self.stores:
                 self.stores[key] = GatedRepository(self.source_client, entry.source, self._gate_unlocked(entry.source))
             return self.stores[key]
 
     def target(self, entry: Entry) -> RegistryRepository:
-        key = ('target', '%s/%s' % (entry.target.api_host, entry.target.repository))
+        key = _store_key('target', entry.target)
         with self.lock:
             if key not in self.stores:
                 store = NewRepository if key in self.new_targets else RegistryRepository
@@ -206,7 +206,7 @@ class Sync:
         except NotFoundError as exc:
             if 'NAME_UNKNOWN' in exc.codes:
                 with self.lock:
-                    self.new_targets.add(('target', '%s/%s' % (entry.target.api_host, entry.target.repository)))
+                    self.new_targets.add(_store_key('target', entry.target))
             return frozenset()
         except RegistryError:
             if required:
@@ -426,6 +426,11 @@ def sync(source_client: RegistryClient, target_client: RegistryClient, params: t
     result['catalog'] = {registry: listing.report() for registry, listing in listings.items()}
     SyncFailedError.raise_for(result)
     return result
+
+
+def _store_key(side: str, ref: ImageReference) -> t.Tuple[str, str]:
+    """The key of one repository's store (and of its being new on the target): the side, then host/repository."""
+    return (side, '%s/%s' % (ref.api_host, ref.repository))
 
 
 def _delete() -> t.Any:
