@@ -22,6 +22,7 @@ import traceback
 import typing as t
 from urllib.parse import unquote, urlsplit
 
+from ansible_collections.oci.registry.plugins.module_utils.model._options import MAX_WORKERS
 from ._connection import ConnectionOptions
 from ._environment import environment_ca_bundle, environment_proxy
 
@@ -42,7 +43,9 @@ SAFE_METHODS = frozenset(('GET', 'HEAD'))
 # The longest single wait a Retry-After header can impose, and the backoff ceiling: with the
 # default 3 retries no request waits more than about 3 * MAX_RETRY_WAIT seconds in all.
 MAX_RETRY_WAIT = 30.0
-POOL_SIZE = 16  # connections kept per host: the most workers a task runs
+# Connections kept per host: one per worker, so no worker's connection is dropped and opened again (32 lookup
+# workers on a pool of 16 reconnected on every other request, and urllib3 warned each time).
+POOL_SIZE = MAX_WORKERS
 
 
 def parse_retry_after(value: t.Optional[str], now: t.Optional[float] = None) -> t.Optional[float]:
