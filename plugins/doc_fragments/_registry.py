@@ -84,7 +84,7 @@ notes:
   - Credentials and tokens are only ever sent to the registry host, never to the storage a registry redirects blob downloads to.
 requirements:
   - requests 2.25.1 or later, with urllib3 1.26.5 or later (1.26 and 2.x; the python3-requests of RHEL 9 and Debian 12 qualify)
-  - google-auth (only for O(auth_method=google) and Google application default credentials)
+  - google-auth 2.0 or later (only for O(auth_method=google) and Google application default credentials)
 '''
 
     # The same options for lookup plugins, where Ansible's config system reads the environment.

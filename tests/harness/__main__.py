@@ -74,6 +74,7 @@ def _spawn_token_server(directory: str) -> tuple[TokenServer, subprocess.Popen[b
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = TokenServer(token_dir, port=port)
+    server.google_credentials()  # the key is written before the detached server starts, which reads the same one
     config_path = os.path.join(token_dir, TOKEN_CONFIG)
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -109,6 +110,7 @@ def command_up(directory: str, flavours: list[str], seed: bool) -> int:
             state["token_server"] = {
                 "url": token_server.url, "realm": token_server.realm, "service": token_server.service,
                 "issuer": token_server.issuer, "users": token_server.users, "cert_path": token_server.cert_path,
+                "google_credentials": token_server.google_credentials_path,
             }
             _write_state(directory, state)
         for flavour in flavours:

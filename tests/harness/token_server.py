@@ -1,4 +1,9 @@
-"""A small Docker token-auth server (GET /token and OAuth2 POST /token) for distribution's auth.token."""
+"""A small Docker token-auth server (GET /token and OAuth2 POST /token) for distribution's auth.token.
+
+It also stands in for Google's OAuth2 token endpoint (POST /google/token), so the real google-auth library can be
+run without a network: google_credentials() writes a service-account key file whose token_uri points here. The JWT
+assertion google-auth signs with that key is verified, and the access token it gets back is accepted from then on
+as the password of user `oauth2accesstoken` (pull rights), which is how Artifact Registry and GCR take it."""
 from __future__ import annotations
 
 import base64
@@ -25,6 +30,10 @@ from .certs import make_signing_key
 DEFAULT_SERVICE = "oci-test-registry"
 DEFAULT_ISSUER = "oci-test-token-issuer"
 DEFAULT_EXPIRES_IN = 300
+GOOGLE_USER = "oauth2accesstoken"
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+GOOGLE_JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GOOGLE_CLIENT_EMAIL = "registry-reader@oci-test.iam.gserviceaccount.com"
 
 Policy = Callable[[Optional[str], str, str], Set[str]]
 
@@ -43,11 +52,11 @@ def make_password(length: int = 12) -> str:
 
 
 def default_policy(user: Optional[str], resource_type: str, name: str) -> set[str]:
-    """admin: everything; reader: pull everywhere; anonymous: pull on public/*."""
+    """admin: everything; reader and Google's oauth2accesstoken: pull everywhere; anonymous: pull on public/*."""
     if resource_type == "repository":
         if user == "admin":
             return {"pull", "push", "delete", "*"}
-        if user == "reader":
+        if user in ("reader", GOOGLE_USER):
             return {"pull"}
         if user is None and name.startswith("public/"):
             return {"pull"}
@@ -123,6 +132,7 @@ class TokenServer:
         self.requests: list[TokenRequest] = []
         self.grants: list[dict[str, Any]] = []
         self._refresh_tokens: dict[str, str] = {}
+        self.google_grants: list[str] = []  # the access tokens issued for Google service-account assertions
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -209,6 +219,10 @@ class TokenServer:
 
     # -- token logic ---------------------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> str:
+        if username == GOOGLE_USER:
+            with self._lock:
+                if password in self.google_grants:
+                    return username
         expected = self.users.get(username)
         if expected is None or not hmac.compare_digest(expected.encode("utf-8"), password.encode("utf-8")):
             raise TokenError(401, "invalid_grant", "incorrect username or password")
@@ -265,6 +279,61 @@ class TokenServer:
         if user is None or user not in self.users:
             raise TokenError(401, "invalid_grant", "unknown or revoked refresh token")
         return user
+
+    # -- Google's OAuth2 token endpoint -------------------------------------------------------------------
+    @property
+    def google_credentials_path(self) -> str:
+        return os.path.join(self.directory, "google-service-account.json")
+
+    @property
+    def google_token_uri(self) -> str:
+        return f"{self.url}/google/token"
+
+    def _google_key(self) -> rsa.RSAPrivateKey:
+        """The service account's key, made once and kept in the directory (a detached server reads the same one)."""
+        path = os.path.join(self.directory, "google-service-account.key")
+        with self._lock:
+            if not os.path.exists(path):
+                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+            with open(path, "rb") as handle:
+                loaded = serialization.load_pem_private_key(handle.read(), password=None)
+        return cast(rsa.RSAPrivateKey, loaded)
+
+    def google_credentials(self, path: Optional[str] = None) -> str:
+        """Write a service-account key file (what GOOGLE_APPLICATION_CREDENTIALS names) whose token_uri is this server."""
+        key = self._google_key()
+        info = {
+            "type": "service_account", "project_id": "oci-test", "private_key_id": "oci-test-key-1",
+            "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()).decode("ascii"),
+            "client_email": GOOGLE_CLIENT_EMAIL, "client_id": "100000000000000000001", "token_uri": self.google_token_uri,
+        }
+        path = path or self.google_credentials_path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(info, handle)
+        return path
+
+    def handle_google(self, form: dict[str, list[str]]) -> tuple[Optional[str], dict[str, Any]]:
+        """A JWT-bearer grant: the assertion must be signed by the service account's key, name it as issuer, ask for
+        the cloud-platform scope and not have expired; the answer is an access token valid for an hour."""
+        if _first(form, "grant_type") != GOOGLE_JWT_GRANT:
+            raise TokenError(400, "unsupported_grant_type", "only the JWT bearer grant is supported")
+        assertion = _first(form, "assertion") or ""
+        try:
+            claims = jwt.decode(assertion, self._google_key().public_key(), algorithms=["RS256"], options={"verify_aud": False})
+        except jwt.PyJWTError as exc:
+            raise TokenError(400, "invalid_grant", f"invalid JWT signature or claims: {exc}") from exc
+        if claims.get("iss") != GOOGLE_CLIENT_EMAIL or GOOGLE_SCOPE not in str(claims.get("scope", "")).split():
+            raise TokenError(400, "invalid_scope", "the assertion must come from the service account and ask for cloud-platform")
+        access_token = "ya29." + secrets.token_urlsafe(32)
+        with self._lock:
+            self.google_grants.append(access_token)
+        return GOOGLE_USER, {"access_token": access_token, "expires_in": 3599, "token_type": "Bearer"}
 
     def handle_get(self, query: dict[str, list[str]], authorization: Optional[str]) -> tuple[Optional[str], dict[str, Any]]:
         user: Optional[str] = None
@@ -366,8 +435,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # pylint: disable=invalid-name
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
-        if urlsplit(self.path).path != "/token" or not self._token_server.allow_post:
+        path = urlsplit(self.path).path
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        if path == "/google/token":
+            self._answer("POST", lambda: self._token_server.handle_google(form))
+            return
+        if path != "/token" or not self._token_server.allow_post:
             self._not_found("POST")
             return
-        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         self._answer("POST", lambda: self._token_server.handle_post(form))

@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 import requests
+from google.auth.transport import requests as google_requests
+from google.oauth2 import service_account as google_service_account
 
 from harness import ACCEPT, Harness
 
@@ -84,6 +86,16 @@ def test_cli_up_survives_exit_and_down_stops_it(tmp_path: object) -> None:
         public = requests.get(f"{state['registries']['token']['url']}/v2/public/hello/manifests/v1",
                               headers={"Accept": ACCEPT, "Authorization": f"Bearer {token}"}, timeout=10)
         assert public.headers["Docker-Content-Digest"] == state["seeded"]["token"]["public_image"]["digest"]
+        # The detached server answers as Google's token endpoint with the key the CLI wrote before starting it,
+        # and takes the access token it gave out as oauth2accesstoken's password.
+        credentials = google_service_account.Credentials.from_service_account_file(
+            token_server["google_credentials"], scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        credentials.refresh(google_requests.Request())
+        private = requests.get(token_server["realm"], auth=("oauth2accesstoken", credentials.token), timeout=10,
+                               params={"service": token_server["service"], "scope": "repository:test/oci-image:pull"})
+        assert private.status_code == 200, private.text
+        assert requests.get(token_server["realm"], auth=("oauth2accesstoken", "ya29.made-up"), timeout=10,
+                            params={"service": token_server["service"]}).status_code == 401
     finally:
         down = subprocess.run([sys.executable, "-m", "harness", "down", "--dir", directory], env=env, capture_output=True,
                               text=True, timeout=60, check=False)

@@ -64,7 +64,7 @@ TIMEOUT = {'venv': 900, 'ansible': 600, 'sanity': 1500, 'unit': 300}
 # Run again under each stack's urllib3: the retries, Retry-After waits and body reads over real sockets.
 TRANSPORT_UNIT_TESTS = 'tests/unit/plugins/module_utils/wire/test__transport.py'
 # The libraries whose floors requirements.txt states: each must be the oldest version a node cell runs.
-FLOOR_CHECKED = ('requests', 'urllib3', 'cryptography')
+FLOOR_CHECKED = ('requests', 'urllib3', 'cryptography', 'google-auth')
 
 
 class StepFailed(Exception):
@@ -421,10 +421,11 @@ def check_docs(ctx: Context, venv: str) -> None:
 
 
 def start_registries(ctx: Context) -> dict[str, Any]:
-    """An open HTTP registry and an htpasswd one over TLS, seeded; stopped by stop_registries."""
+    """An open HTTP registry, an htpasswd one over TLS and a token one (whose token server also answers as Google's
+    OAuth2 endpoint), seeded; stopped by stop_registries."""
     directory = os.path.join(ctx.dir, 'registry')
     ctx.registries = {'dir': directory}
-    ctx.log.run([sys.executable, '-m', 'harness', 'up', '--dir', directory, '--flavour', 'open', '--flavour', 'basic_tls'],
+    ctx.log.run([sys.executable, '-m', 'harness', 'up', '--dir', directory, '--flavour', 'open', '--flavour', 'basic_tls', '--flavour', 'token'],
                 timeout=120, cwd=os.path.join(ctx.collection, 'tests'))
     with open(os.path.join(directory, 'state.json'), encoding='utf-8') as handle:
         state: dict[str, Any] = json.load(handle)
@@ -446,6 +447,7 @@ def playbook_vars(ctx: Context, state: dict[str, Any], interpreter: str) -> str:
     os.makedirs(work, exist_ok=True)
     values = {'open': state['registries']['open']['host'], 'secure': secure['host'], 'ca_cert': state['ca_cert'],
               'secure_user': user, 'secure_password': secure['users'][user], 'work': work,
+              'token': state['registries']['token']['host'], 'google_credentials': state['token_server']['google_credentials'],
               'ansible_python_interpreter': interpreter}
     path = os.path.join(ctx.dir, 'vars.json')
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -540,6 +542,7 @@ def run_cell(ctx: Context, pins: dict[str, Any]) -> None:
     cell.versions['python'] = venv_version(node, 'import platform; print(platform.python_version())')
     cell.versions['requests'] = venv_version(node, 'import requests; print(requests.__version__)')
     cell.versions['urllib3'] = venv_version(node, 'import urllib3; print(urllib3.__version__)')
+    cell.versions['google-auth'] = venv_version(node, 'import google.auth; print(google.auth.__version__)')
     install_collection(ctx, venv)
     if cell.kind == 'controller':
         check_docs(ctx, venv)
@@ -623,7 +626,7 @@ def readme_block(results: dict[str, Any]) -> str:
             if cell['core'] in sanity:
                 checks.append('`ansible-test sanity`')
             lines.append('| %s (%s) | %s | %s |' % ('%d.%d' % minor(cell['core']), cell['core'], cell['python'], ', '.join(checks)))
-    lines += ['', '| Managed-node Python | requests + urllib3 | Tested with |', '|---|---|---|']
+    lines += ['', '| Managed-node Python | requests + urllib3 | google-auth | Tested with |', '|---|---|---|---|']
     nodes = [cell for cell in cells if cell['kind'] == 'node' and cell['result'] == 'passed']
     for cell in sorted(nodes, key=lambda cell: (minor(cell['python']), release(cell['requests']))):
         versions = cell['versions']
@@ -634,7 +637,7 @@ def readme_block(results: dict[str, Any]) -> str:
             checks.append('the transport\'s unit tests')
         else:
             checks.append('`ansible-test sanity --test compile --test import`')
-        lines.append('| %s | %s | %s |' % (cell['python'], pair, '; '.join(checks)))
+        lines.append('| %s | %s | %s | %s |' % (cell['python'], pair, versions.get('google-auth', '-'), '; '.join(checks)))
     lines.append(README_END)
     return '\n'.join(lines)
 

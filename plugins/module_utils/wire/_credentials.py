@@ -108,7 +108,9 @@ class GoogleSource:
             creds.refresh(google.auth.transport.requests.Request())
         except google.auth.exceptions.GoogleAuthError as exc:
             if self.required:
-                raise AuthenticationError('Google application default credentials are not usable for %s: %s' % (registry, exc),
+                # google-auth's RefreshError carries (message, response body): its str() is the repr of that tuple.
+                reason = (exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)).rstrip('. ')
+                raise AuthenticationError('Google application default credentials are not usable for %s: %s' % (registry, reason),
                                           hint='run "gcloud auth application-default login" or set GOOGLE_APPLICATION_CREDENTIALS')
             return None
         if not creds.token:

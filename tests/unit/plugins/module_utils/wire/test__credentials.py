@@ -459,6 +459,18 @@ def test_google_no_default_credentials_required(monkeypatch: pytest.MonkeyPatch)
     assert "GOOGLE_APPLICATION_CREDENTIALS" in message
 
 
+def test_google_refused_key_reads_as_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # google-auth raises RefreshError(message, response body): its str() would be the repr of that tuple.
+    refused = google.auth.exceptions.RefreshError("invalid_grant: Invalid JWT Signature.",
+                                                  {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+    fake = FakeGoogleAuth(error=refused)
+    monkeypatch.setattr(google.auth, "default", fake.default)
+    with pytest.raises(AuthenticationError) as exc:
+        find_credentials("gcr.io", ConnectionOptions(auth_method="google"))
+    assert "not usable for gcr.io: invalid_grant: Invalid JWT Signature. Hint:" in str(exc.value)
+    assert "('invalid_grant" not in str(exc.value) and "error_description" not in str(exc.value)
+
+
 def test_google_refresh_gives_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeGoogleAuth(token=None)
     monkeypatch.setattr(google.auth, "default", fake.default)
