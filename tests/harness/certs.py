@@ -45,6 +45,22 @@ def _write_key(path: str, key: Union[ec.EllipticCurvePrivateKey, rsa.RSAPrivateK
         handle.write(pem)
 
 
+def load_rsa_key(path: str) -> rsa.RSAPrivateKey:
+    """The RSA private key in the PEM file at path (unencrypted PKCS#8)."""
+    with open(path, "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path} is not an RSA key")
+    return key
+
+
+def rsa_key_at(path: str) -> rsa.RSAPrivateKey:
+    """The RSA key kept at path, made (mode 0600) the first time: a server restarted on the directory keeps it."""
+    if not os.path.exists(path):
+        _write_key(path, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return load_rsa_key(path)
+
+
 def _write_cert(path: str, cert: x509.Certificate) -> None:
     with open(path, "wb") as handle:
         handle.write(cert.public_bytes(serialization.Encoding.PEM))

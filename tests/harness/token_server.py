@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .certs import make_signing_key
+from .certs import load_rsa_key, make_signing_key, rsa_key_at
 
 DEFAULT_SERVICE = "oci-test-registry"
 DEFAULT_ISSUER = "oci-test-token-issuer"
@@ -133,17 +133,14 @@ class TokenServer:
         self.grants: list[dict[str, Any]] = []
         self._refresh_tokens: dict[str, str] = {}
         self.google_grants: list[str] = []  # the access tokens issued for Google service-account assertions
+        self._google_signing_key: Optional[rsa.RSAPrivateKey] = None
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
         self.key_path = os.path.join(directory, "token-signer.key")
         self.cert_path = os.path.join(directory, "token-signer.crt")
         if os.path.exists(self.key_path) and os.path.exists(self.cert_path):
-            with open(self.key_path, "rb") as handle:
-                key = serialization.load_pem_private_key(handle.read(), password=None)
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise ValueError(f"{self.key_path} is not an RSA key")
-            self._key = key
+            self._key = load_rsa_key(self.key_path)
         else:
             self._key, self.key_path, self.cert_path = make_signing_key(directory)
         with open(self.cert_path, "rb") as handle:
@@ -291,17 +288,10 @@ class TokenServer:
 
     def _google_key(self) -> rsa.RSAPrivateKey:
         """The service account's key, made once and kept in the directory (a detached server reads the same one)."""
-        path = os.path.join(self.directory, "google-service-account.key")
         with self._lock:
-            if not os.path.exists(path):
-                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                   serialization.NoEncryption()))
-            with open(path, "rb") as handle:
-                loaded = serialization.load_pem_private_key(handle.read(), password=None)
-        return cast(rsa.RSAPrivateKey, loaded)
+            if self._google_signing_key is None:
+                self._google_signing_key = rsa_key_at(os.path.join(self.directory, "google-service-account.key"))
+            return self._google_signing_key
 
     def google_credentials(self, path: Optional[str] = None) -> str:
         """Write a service-account key file (what GOOGLE_APPLICATION_CREDENTIALS names) whose token_uri is this server."""
